@@ -1,0 +1,117 @@
+// Block-sparse causal attention with an online softmax (flash-attention style).
+// One workgroup per (query block, head), one thread per query. Each walks only the key blocks listed for its
+// (head, query block): dense attention lists every causal block, a sparse method lists fewer, and a block that is
+// not listed is never read. Inside a listed block the token-level causal mask still applies.
+// Optional: CAPTURE writes the softmax probabilities (before dropout) to `probs` [heads, tokens, tokens], whose
+// unlisted entries the caller has cleared to 0; DROPOUT applies inverted dropout to the probabilities.
+#include "random.wgsl"
+
+override CAPTURE: bool = false;
+override DROPOUT: bool = false;
+
+// Must equal ATTENTION_BLOCK in src/engine/plan.ts: block lists are expressed in these units.
+const BLOCK = 16u;
+// head_dim ≤ 4 · MAX_HEAD_VEC4
+const MAX_HEAD_VEC4 = 32u;
+const NEG_INF = -3.0e38;
+
+struct AttentionParams {
+  tokens: u32,
+  heads: u32,
+  head_dim: u32,
+  max_key_blocks: u32,
+  scale: f32,
+  dropout_rate: f32,
+  _pad0: u32,
+  _pad1: u32,
+  stream: DropoutStream,
+}
+
+// qkv rows are GPT-2's fused c_attn output: [q (C) | k (C) | v (C)], head h at columns h·head_dim of each part.
+@group(0) @binding(0) var<storage, read> qkv: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> block_counts: array<u32>;
+@group(0) @binding(2) var<storage, read> block_indices: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> probs: array<f32>;
+@group(0) @binding(5) var<uniform> params: AttentionParams;
+
+@compute @workgroup_size(16)
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
+  let query_block = group.x;
+  let head = group.y;
+  let i = query_block * BLOCK + local.x;
+  if (i >= params.tokens) {
+    return;
+  }
+  let d4 = params.head_dim / 4u;
+  let c4 = params.heads * d4;
+  let row4 = 3u * c4;
+  let head4 = head * d4;
+
+  var q: array<vec4<f32>, MAX_HEAD_VEC4>;
+  var acc: array<vec4<f32>, MAX_HEAD_VEC4>;
+  for (var d = 0u; d < d4; d++) {
+    q[d] = qkv[i * row4 + head4 + d] * params.scale;
+  }
+
+  let slot = head * ((params.tokens + BLOCK - 1u) / BLOCK) + query_block;
+  let count = block_counts[slot];
+  var running_max = NEG_INF;
+  var running_sum = 0.0;
+  var scores: array<f32, BLOCK>;
+  for (var b = 0u; b < count; b++) {
+    let key_start = block_indices[slot * params.max_key_blocks + b] * BLOCK;
+    let key_end = min(min(key_start + BLOCK, params.tokens), i + 1u);
+    if (key_start >= key_end) {
+      continue;
+    }
+    var block_max = NEG_INF;
+    for (var j = key_start; j < key_end; j++) {
+      var s = 0.0;
+      for (var d = 0u; d < d4; d++) {
+        s += dot(q[d], qkv[j * row4 + c4 + head4 + d]);
+      }
+      scores[j - key_start] = s;
+      block_max = max(block_max, s);
+    }
+    // Rescale once per block, not once per key.
+    let new_max = max(running_max, block_max);
+    let correction = exp(running_max - new_max);
+    running_sum *= correction;
+    for (var d = 0u; d < d4; d++) {
+      acc[d] *= correction;
+    }
+    for (var j = key_start; j < key_end; j++) {
+      let e = exp(scores[j - key_start] - new_max);
+      running_sum += e;
+      var weight = e;
+      if (DROPOUT) {
+        weight *= dropout_factor(params.stream, params.dropout_rate, head, i * params.tokens + j);
+      }
+      for (var d = 0u; d < d4; d++) {
+        acc[d] += weight * qkv[j * row4 + 2u * c4 + head4 + d];
+      }
+    }
+    running_max = new_max;
+  }
+
+  let inv_sum = 1.0 / running_sum;
+  for (var d = 0u; d < d4; d++) {
+    out[i * c4 + head4 + d] = acc[d] * inv_sum;
+  }
+
+  if (CAPTURE) {
+    let row = (head * params.tokens + i) * params.tokens;
+    for (var b = 0u; b < count; b++) {
+      let key_start = block_indices[slot * params.max_key_blocks + b] * BLOCK;
+      let key_end = min(min(key_start + BLOCK, params.tokens), i + 1u);
+      for (var j = key_start; j < key_end; j++) {
+        var s = 0.0;
+        for (var d = 0u; d < d4; d++) {
+          s += dot(q[d], qkv[j * row4 + c4 + head4 + d]);
+        }
+        probs[row + j] = exp(s - running_max) * inv_sum;
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * CPU twins of the WGSL kernels in shaders/: the same arguments, the same arithmetic order where it matters, plain
+ * loops. The GPU conformance tests compare each kernel with its twin, and cpuForward composes them into a whole model.
+ */
+import { ATTENTION_BLOCK, blockCount, type KeyBlockLists } from '../plan';
+import { dropoutFactor, type DropoutStream } from '../random';
+
+export interface CpuDropout extends DropoutStream {
+  rate: number;
+}
+
+export function embed(ids: ArrayLike<number>, wte: Float32Array, wpe: Float32Array, channels: number, dropout?: CpuDropout): Float32Array {
+  const out = new Float32Array(ids.length * channels);
+  for (let t = 0; t < ids.length; t++) {
+    for (let c = 0; c < channels; c++) {
+      const index = t * channels + c;
+      let value = wte[ids[t]! * channels + c]! + wpe[index]!;
+      if (dropout) value *= dropoutFactor(dropout, dropout.rate, 0, index);
+      out[index] = value;
+    }
+  }
+  return out;
+}
+
+export function layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, channels: number, rowOffset: number, epsilon: number): Float32Array {
+  const out = new Float32Array(rows * channels);
+  for (let r = 0; r < rows; r++) {
+    const src = (r + rowOffset) * channels;
+    let mean = 0;
+    for (let c = 0; c < channels; c++) mean += x[src + c]!;
+    mean /= channels;
+    let variance = 0;
+    for (let c = 0; c < channels; c++) variance += (x[src + c]! - mean) ** 2;
+    variance /= channels;
+    const invStd = 1 / Math.sqrt(variance + epsilon);
+    for (let c = 0; c < channels; c++) out[r * channels + c] = (x[src + c]! - mean) * invStd * gamma[c]! + beta[c]!;
+  }
+  return out;
+}
+
+export function geluTanh(x: number): number {
+  const inner = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+  return 0.5 * x * (1 + Math.tanh(inner));
+}
+
+export interface MatmulOptions {
+  gelu?: boolean;
+  residual?: Float32Array;
+  dropout?: CpuDropout;
+}
+
+/** out[M, N] = [residual +] [dropout(] [gelu(] a[M,K]·w[K,N] + bias [)] [)] with w in Conv1D layout [in, out]. */
+export function matmul(a: Float32Array, w: Float32Array, bias: Float32Array, m: number, n: number, k: number, options: MatmulOptions = {}): Float32Array {
+  const out = new Float32Array(m * n);
+  for (let r = 0; r < m; r++) {
+    for (let c = 0; c < n; c++) {
+      let sum = 0;
+      for (let i = 0; i < k; i++) sum += a[r * k + i]! * w[i * n + c]!;
+      let v = sum + bias[c]!;
+      if (options.gelu) v = geluTanh(v);
+      const index = r * n + c;
+      if (options.residual) {
+        if (options.dropout) v *= dropoutFactor(options.dropout, options.dropout.rate, 0, index);
+        v += options.residual[index]!;
+      }
+      out[index] = v;
+    }
+  }
+  return out;
+}
+
+/** logits[M, V] = x[M, C] · wte[V, C]ᵀ (GPT-2's tied LM head). */
+export function lmHead(x: Float32Array, wte: Float32Array, m: number, vocab: number, channels: number): Float32Array {
+  const out = new Float32Array(m * vocab);
+  for (let r = 0; r < m; r++) {
+    for (let v = 0; v < vocab; v++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++) sum += x[r * channels + c]! * wte[v * channels + c]!;
+      out[r * vocab + v] = sum;
+    }
+  }
+  return out;
+}
+
+export interface AttentionOutput {
+  out: Float32Array;
+  /** [heads, tokens, tokens]: probabilities before dropout, 0 outside the listed causal tiles. */
+  probs: Float32Array;
+}
+
+/** Causal attention over GPT-2's fused qkv rows, reading only the listed key blocks of each (head, query block). */
+export function attention(qkv: Float32Array, lists: KeyBlockLists, tokens: number, heads: number, headDim: number, dropout?: CpuDropout): AttentionOutput {
+  const channels = heads * headDim;
+  const row = 3 * channels;
+  const scale = 1 / Math.sqrt(headDim);
+  const out = new Float32Array(tokens * channels);
+  const probs = new Float32Array(heads * tokens * tokens);
+  const queryBlocks = blockCount(tokens);
+  for (let h = 0; h < heads; h++) {
+    for (let q = 0; q < queryBlocks; q++) {
+      const keys = lists[h]![q]!.flatMap((kb) => {
+        const start = kb * ATTENTION_BLOCK;
+        return Array.from({ length: Math.max(0, Math.min(start + ATTENTION_BLOCK, tokens) - start) }, (_, j) => start + j);
+      });
+      for (let i = q * ATTENTION_BLOCK; i < Math.min((q + 1) * ATTENTION_BLOCK, tokens); i++) {
+        const visible = keys.filter((j) => j <= i);
+        const scores = visible.map((j) => {
+          let s = 0;
+          for (let d = 0; d < headDim; d++) s += qkv[i * row + h * headDim + d]! * scale * qkv[j * row + channels + h * headDim + d]!;
+          return s;
+        });
+        const max = Math.max(...scores);
+        const exps = scores.map((s) => Math.exp(s - max));
+        const sum = exps.reduce((acc, e) => acc + e, 0);
+        visible.forEach((j, n) => {
+          const p = exps[n]! / sum;
+          probs[(h * tokens + i) * tokens + j] = p;
+          const weight = dropout ? p * dropoutFactor(dropout, dropout.rate, h, i * tokens + j) : p;
+          for (let d = 0; d < headDim; d++) out[i * channels + h * headDim + d]! += weight * qkv[j * row + 2 * channels + h * headDim + d]!;
+        });
+      }
+    }
+  }
+  return { out, probs };
+}
+
+/** 1 for the `keep` highest scores, ties to the lower index. */
+export function selectKeep(scores: Float32Array, keep: number): Uint32Array {
+  const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b);
+  const mask = new Uint32Array(scores.length);
+  for (const i of order.slice(0, keep)) mask[i] = 1;
+  return mask;
+}
+
+export function exclusivePrefixSum(values: Uint32Array): Uint32Array {
+  const out = new Uint32Array(values.length);
+  let running = 0;
+  values.forEach((v, i) => {
+    out[i] = running;
+    running += v;
+  });
+  return out;
+}
+
+export function gatherRows(keepMask: Uint32Array, x: Float32Array, positions: Int32Array, channels: number): { rows: Float32Array; positions: Int32Array } {
+  const kept = Array.from(keepMask.keys()).filter((i) => keepMask[i] === 1);
+  const rows = new Float32Array(kept.length * channels);
+  kept.forEach((source, target) => rows.set(x.subarray(source * channels, (source + 1) * channels), target * channels));
+  return { rows, positions: Int32Array.from(kept, (i) => positions[i]!) };
+}

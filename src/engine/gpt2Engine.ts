@@ -1,0 +1,301 @@
+import type { Gpt2Config } from '../models/config';
+import type { Gpt2LayerWeights, Gpt2Weights } from '../models/gpt2Weights';
+import { Frame, type GpuContext, readFloat32, readInt32 } from './gpuContext';
+import { KernelRecorder, type DropoutArgs } from './kernels';
+import { blockCount, type ExecutionPlan, type KeyBlockLists } from './plan';
+import { DropoutSite } from './random';
+import type { AttentionCapture, ForwardResult, TimingMethod } from './result';
+
+interface LayerBuffers {
+  ln1Weight: GPUBuffer; ln1Bias: GPUBuffer; attnQkvWeight: GPUBuffer; attnQkvBias: GPUBuffer;
+  attnProjWeight: GPUBuffer; attnProjBias: GPUBuffer; ln2Weight: GPUBuffer; ln2Bias: GPUBuffer;
+  mlpFcWeight: GPUBuffer; mlpFcBias: GPUBuffer; mlpProjWeight: GPUBuffer; mlpProjBias: GPUBuffer;
+}
+
+export interface ForwardOptions {
+  /** Layers whose attention probabilities are read back for display (the plan must capture them). */
+  readAttention?: readonly number[];
+}
+
+/** Flattened block lists of one layer, in the attention kernel's fixed-capacity layout. */
+export function packKeyBlocks(lists: KeyBlockLists, tokens: number): { counts: Uint32Array; indices: Uint32Array; maxKeyBlocks: number } {
+  const queryBlocks = blockCount(tokens);
+  const maxKeyBlocks = queryBlocks;
+  const counts = new Uint32Array(lists.length * queryBlocks);
+  const indices = new Uint32Array(Math.max(1, lists.length * queryBlocks * maxKeyBlocks));
+  lists.forEach((head, h) => {
+    if (head.length !== queryBlocks) throw new Error(`block lists of head ${h} have ${head.length} query blocks, expected ${queryBlocks}`);
+    head.forEach((blocks, q) => {
+      const slot = h * queryBlocks + q;
+      counts[slot] = blocks.length;
+      blocks.forEach((k, b) => {
+        if (k > q) throw new Error(`head ${h}, query block ${q}: key block ${k} lies in the future`);
+        indices[slot * maxKeyBlocks + b] = k;
+      });
+    });
+  });
+  return { counts, indices, maxKeyBlocks };
+}
+
+/**
+ * A GPT-2 whose weights live on one GPUDevice. `forward` runs an ExecutionPlan: the plan fixes every shape, so the
+ * only thing decided on the GPU is *which* tokens a prune step keeps.
+ */
+export class Gpt2Engine {
+  readonly config: Gpt2Config;
+  readonly #context: GpuContext;
+  readonly #wte: GPUBuffer;
+  readonly #wpe: GPUBuffer;
+  readonly #layers: LayerBuffers[];
+  readonly #lnFWeight: GPUBuffer;
+  readonly #lnFBias: GPUBuffer;
+  #destroyed = false;
+
+  constructor(context: GpuContext, config: Gpt2Config, weights: Gpt2Weights) {
+    this.config = config;
+    this.#context = context;
+    const upload = (data: Float32Array, label: string) => context.upload(data, GPUBufferUsage.STORAGE, label);
+    this.#wte = upload(weights.wte, 'wte');
+    this.#wpe = upload(weights.wpe, 'wpe');
+    this.#layers = weights.layers.map((layer, i) => {
+      const entries = Object.entries(layer) as [keyof Gpt2LayerWeights, Float32Array][];
+      return Object.fromEntries(entries.map(([name, data]) => [name, upload(data, `h.${i}.${name}`)])) as unknown as LayerBuffers;
+    });
+    this.#lnFWeight = upload(weights.lnFWeight, 'ln_f.weight');
+    this.#lnFBias = upload(weights.lnFBias, 'ln_f.bias');
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const buffer of [this.#wte, this.#wpe, this.#lnFWeight, this.#lnFBias]) buffer.destroy();
+    for (const layer of this.#layers) for (const buffer of Object.values(layer)) buffer.destroy();
+  }
+
+  async forward(plan: ExecutionPlan, ids: readonly number[], options: ForwardOptions = {}): Promise<ForwardResult> {
+    if (this.#destroyed) throw new Error('this model was unloaded');
+    this.#validate(plan, ids);
+    const samples = plan.dropout?.samples ?? 1;
+    const vocab = this.config.vocab_size;
+    const logitRows = plan.logitsRows === 'all' ? plan.layers[plan.layers.length - 1]!.tokens : 1;
+    const logitsSum = new Float32Array(logitRows * vocab);
+    const sampleProbs = new Float32Array(samples * vocab);
+    const times: number[] = [];
+    let method: TimingMethod = 'wall-clock';
+    let firstSample: Awaited<ReturnType<Gpt2Engine['runSample']>> | undefined;
+    for (let sample = 0; sample < samples; sample++) {
+      const run = await this.runSample(plan, ids, sample, options, sample === 0);
+      firstSample ??= run;
+      times.push(run.ms);
+      method = run.method;
+      for (let i = 0; i < logitsSum.length; i++) logitsSum[i]! += run.logits[i]! / samples;
+      sampleProbs.set(softmax(run.logits.subarray((logitRows - 1) * vocab)), sample * vocab);
+    }
+    return {
+      plan,
+      logits: logitsSum,
+      sampleProbs,
+      layerPositions: firstSample!.layerPositions,
+      attention: firstSample!.attention,
+      timing: { ms: median(times), method },
+    };
+  }
+
+  #validate(plan: ExecutionPlan, ids: readonly number[]): void {
+    const { config } = this;
+    if (plan.config !== config && JSON.stringify(plan.config) !== JSON.stringify(config)) throw new Error('the plan was made for another model');
+    if (ids.length !== plan.inputTokens) throw new Error(`the plan is for ${plan.inputTokens} tokens, got ${ids.length}`);
+    if (ids.length === 0) throw new Error('the input is empty');
+    if (ids.length > config.n_positions) {
+      throw new Error(`the input has ${ids.length} tokens but the model takes at most ${config.n_positions}`);
+    }
+    const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= config.vocab_size);
+    if (bad !== undefined) throw new Error(`token id ${bad} is outside the vocabulary (0…${config.vocab_size - 1})`);
+  }
+
+  private async runSample(plan: ExecutionPlan, ids: readonly number[], sample: number, options: ForwardOptions, readBack: boolean) {
+    const context = this.#context;
+    const device = context.device;
+    const { n_embd: channels, n_head: heads, vocab_size: vocab, layer_norm_epsilon: epsilon } = this.config;
+    const headDim = channels / heads;
+    const inputTokens = ids.length;
+    const frame = new Frame(context);
+    const dropout = plan.dropout;
+    const dropoutAt = (site: DropoutSite, rate: number, layer: number): DropoutArgs | undefined =>
+      dropout && rate > 0 ? { rate, seed: dropout.seed, sample, site, layer } : undefined;
+
+    try {
+      const hiddenBytes = inputTokens * channels * 4;
+      let x = frame.storage(hiddenBytes, 'hidden A');
+      let spare = frame.storage(hiddenBytes, 'hidden B');
+      const normed = frame.storage(hiddenBytes, 'normed');
+      const qkv = frame.storage(hiddenBytes * 3, 'qkv');
+      const attended = frame.storage(hiddenBytes, 'attention out');
+      const mlp = frame.storage(hiddenBytes * 4, 'mlp hidden');
+      let positions = frame.storageWith(Int32Array.from({ length: inputTokens }, (_, i) => i), 'positions');
+      // Each prune step writes its survivors' positions to a fresh buffer, so every layer's positions stay readable.
+      const positionSnapshots = [{ fromLayer: 0, tokens: inputTokens, buffer: positions }];
+      const idBuffer = frame.storageWith(Uint32Array.from(ids), 'ids');
+
+      const probsByLayer = new Map<number, GPUBuffer>();
+      for (const layer of plan.layers) {
+        if (layer.captureAttention) probsByLayer.set(layer.index, frame.storage(heads * layer.tokens * layer.tokens * 4, `probs ${layer.index}`));
+      }
+      const blockBuffers = plan.layers.map((layer) => {
+        const packed = packKeyBlocks(layer.keyBlocks, layer.tokens);
+        return {
+          counts: frame.storageWith(packed.counts, `block counts ${layer.index}`),
+          indices: frame.storageWith(packed.indices, `block indices ${layer.index}`),
+          maxKeyBlocks: packed.maxKeyBlocks,
+        };
+      });
+
+      const finalTokens = plan.layers[plan.layers.length - 1]!.tokens;
+      const logitRows = plan.logitsRows === 'all' ? finalTokens : 1;
+      const logits = frame.storage(logitRows * vocab * 4, 'logits');
+
+      const encoder = device.createCommandEncoder({ label: 'forward' });
+      // Unlisted tiles are never written by the attention kernel: zero them so maps show 0 there, not stale values.
+      for (const probs of probsByLayer.values()) encoder.clearBuffer(probs);
+      const querySet = context.hasTimestampQuery ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
+      const pass = encoder.beginComputePass(
+        querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
+      );
+      const kernels = new KernelRecorder(context, frame, pass);
+
+      const embedDropout = dropoutAt(DropoutSite.Embedding, dropout?.rates.embedding ?? 0, 0);
+      kernels.embed({ ids: idBuffer, wte: this.#wte, wpe: this.#wpe, out: x, tokens: inputTokens, channels, dropout: embedDropout });
+
+      let tokens = inputTokens;
+      for (const layerPlan of plan.layers) {
+        const l = layerPlan.index;
+        const step = plan.pruning.find((p) => p.beforeLayer === l);
+        if (step) {
+          const probs = probsByLayer.get(step.scoreFromLayer);
+          if (!probs) throw new Error(`prune step before layer ${l} needs the attention of layer ${step.scoreFromLayer}, which the plan does not capture`);
+          const scores = frame.storage(tokens * 4, 'scores');
+          const keepMask = frame.storage(tokens * 4, 'keep mask');
+          const offsets = frame.storage(tokens * 4, 'offsets');
+          kernels.scoreTokens({ source: step.scorer.source, constants: step.scorer.constants, probs, scores, heads, tokens });
+          kernels.selectKeep({ scores, keepMask, tokens, keep: step.keep });
+          kernels.prefixSum({ keepMask, offsets, tokens });
+          const survivorPositions = frame.storage(step.keep * 4, `positions from layer ${l}`);
+          kernels.gatherRows({ keepMask, offsets, x, positions, out: spare, outPositions: survivorPositions, tokens, channels });
+          [x, spare] = [spare, x];
+          positions = survivorPositions;
+          positionSnapshots.push({ fromLayer: l, tokens: step.keep, buffer: survivorPositions });
+          tokens = step.keep;
+        }
+        if (tokens !== layerPlan.tokens) throw new Error(`layer ${l}: plan says ${layerPlan.tokens} tokens, pruning left ${tokens}`);
+
+        const w = this.#layers[l]!;
+        kernels.layerNorm({ x, gamma: w.ln1Weight, beta: w.ln1Bias, out: normed, rows: tokens, channels, rowOffset: 0, epsilon });
+        kernels.matmul({ a: normed, w: w.attnQkvWeight, bias: w.attnQkvBias, out: qkv, m: tokens, n: 3 * channels, k: channels });
+        const attentionDropout = dropoutAt(DropoutSite.Attention, dropout?.rates.attention ?? 0, l);
+        const probs = probsByLayer.get(l);
+        kernels.attention({
+          qkv, blockCounts: blockBuffers[l]!.counts, blockIndices: blockBuffers[l]!.indices, out: attended,
+          tokens, heads, headDim, maxKeyBlocks: blockBuffers[l]!.maxKeyBlocks,
+          probs, dropout: attentionDropout,
+        });
+        const attnResidualDropout = dropoutAt(DropoutSite.Residual, dropout?.rates.residual ?? 0, 2 * l);
+        kernels.matmul({
+          a: attended, w: w.attnProjWeight, bias: w.attnProjBias, out: spare, m: tokens, n: channels, k: channels, residual: x,
+          dropout: attnResidualDropout,
+        });
+        [x, spare] = [spare, x];
+        kernels.layerNorm({ x, gamma: w.ln2Weight, beta: w.ln2Bias, out: normed, rows: tokens, channels, rowOffset: 0, epsilon });
+        kernels.matmul({ a: normed, w: w.mlpFcWeight, bias: w.mlpFcBias, out: mlp, m: tokens, n: 4 * channels, k: channels, gelu: true });
+        const mlpResidualDropout = dropoutAt(DropoutSite.Residual, dropout?.rates.residual ?? 0, 2 * l + 1);
+        kernels.matmul({
+          a: mlp, w: w.mlpProjWeight, bias: w.mlpProjBias, out: spare, m: tokens, n: channels, k: 4 * channels, residual: x,
+          dropout: mlpResidualDropout,
+        });
+        [x, spare] = [spare, x];
+      }
+
+      kernels.layerNorm({ x, gamma: this.#lnFWeight, beta: this.#lnFBias, out: normed, rows: logitRows, channels, rowOffset: tokens - logitRows, epsilon });
+      kernels.lmHead({ x: normed, wte: this.#wte, out: logits, m: logitRows, vocab, channels });
+      pass.end();
+
+      const timestamps = querySet ? frame.storage(16, 'timestamps') : undefined;
+      const timestampRead = querySet ? frame.readback(16, 'timestamps read') : undefined;
+      if (querySet && timestamps && timestampRead) {
+        encoder.resolveQuerySet(querySet, 0, 2, timestamps, 0);
+        encoder.copyBufferToBuffer(timestamps, 0, timestampRead, 0, 16);
+      }
+      const logitsRead = frame.readback(logitRows * vocab * 4, 'logits read');
+      encoder.copyBufferToBuffer(logits, 0, logitsRead, 0, logitRows * vocab * 4);
+      const wanted = readBack ? (options.readAttention ?? []).filter((l) => probsByLayer.has(l)) : [];
+      const attentionReads = wanted.map((l) => {
+        const count = heads * plan.layers[l]!.tokens ** 2;
+        const read = frame.readback(count * 4, `probs read ${l}`);
+        encoder.copyBufferToBuffer(probsByLayer.get(l)!, 0, read, 0, count * 4);
+        return { layer: l, read, count };
+      });
+      const positionReads = readBack ? positionSnapshots.map((snapshot) => ({ snapshot, read: frame.readback(snapshot.tokens * 4, 'positions read') })) : [];
+      for (const { snapshot, read } of positionReads) encoder.copyBufferToBuffer(snapshot.buffer, 0, read, 0, snapshot.tokens * 4);
+
+      const started = performance.now();
+      device.queue.submit([encoder.finish()]);
+      const logitValues = await readFloat32(logitsRead, logitRows * vocab);
+      const wallMs = performance.now() - started;
+      let ms = wallMs;
+      let method: TimingMethod = 'wall-clock';
+      if (timestampRead) {
+        await timestampRead.mapAsync(GPUMapMode.READ, 0, 16);
+        const [begin, end] = new BigUint64Array(timestampRead.getMappedRange(0, 16));
+        timestampRead.unmap();
+        if (begin !== undefined && end !== undefined && end > begin) {
+          ms = Number(end - begin) / 1e6;
+          method = 'timestamp-query';
+        }
+      }
+      querySet?.destroy();
+
+      const snapshots = await Promise.all(positionReads.map(async ({ snapshot, read }) => ({ fromLayer: snapshot.fromLayer, positions: await readInt32(read, snapshot.tokens) })));
+      const layerPositions = plan.layers.map((layer) => {
+        const latest = snapshots.filter((s) => s.fromLayer <= layer.index).at(-1);
+        return latest?.positions ?? new Int32Array(0);
+      });
+      const attention: AttentionCapture[] = await Promise.all(
+        attentionReads.map(async ({ layer, read, count }) => ({
+          layer,
+          heads,
+          tokens: plan.layers[layer]!.tokens,
+          probs: await readFloat32(read, count),
+          computedTiles: computedTiles(plan.layers[layer]!.keyBlocks, plan.layers[layer]!.tokens),
+          blockSize: plan.blockSize,
+          positions: layerPositions[layer]!,
+        })),
+      );
+      return { logits: logitValues, ms, method, layerPositions, attention };
+    } finally {
+      frame.release();
+    }
+  }
+}
+
+/** [heads, queryBlocks, keyBlocks] mask of the tiles a layer's attention kernel computes. */
+export function computedTiles(lists: KeyBlockLists, tokens: number): Uint8Array {
+  const blocks = blockCount(tokens);
+  const tiles = new Uint8Array(lists.length * blocks * blocks);
+  lists.forEach((head, h) => head.forEach((keys, q) => keys.forEach((k) => (tiles[(h * blocks + q) * blocks + k] = 1))));
+  return tiles;
+}
+
+export function softmax(logits: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i]! - max);
+  for (let i = 0; i < out.length; i++) out[i]! /= sum;
+  return out;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

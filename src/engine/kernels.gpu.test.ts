@@ -1,0 +1,177 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fastvScorer, fastvScores } from '../techniques/fastv/fastv';
+import { slidingWindowBlocks } from '../techniques/slidingWindow/slidingWindow';
+import * as cpu from './cpu/kernels';
+import { GpuContext } from './gpuContext';
+import { packKeyBlocks } from './gpt2Engine';
+import { randomGpt2Weights, relativeError, runKernels, seededFloats } from './kernelHarness';
+import { nodeDevice } from './nodeDevice';
+import { denseCausalKeyBlocks, type KeyBlockLists } from './plan';
+import { DropoutSite } from './random';
+
+const TOLERANCE = 1e-4;
+let context: GpuContext;
+
+beforeAll(async () => {
+  context = new GpuContext(await nodeDevice());
+});
+
+describe('WGSL kernels match their CPU twins', () => {
+  it('embed, with and without embedding dropout', async () => {
+    const tokens = 9, channels = 8, vocab = 11;
+    const ids = Uint32Array.from({ length: tokens }, (_, i) => (i * 7) % vocab);
+    const wte = seededFloats(vocab * channels, 1), wpe = seededFloats(20 * channels, 2);
+    const dropout = { rate: 0.3, seed: 99, sample: 2, site: DropoutSite.Embedding, layer: 0 };
+    const gpu = await runKernels(context, (k, frame) => {
+      const buffers = { ids: frame.storageWith(ids, 'ids'), wte: frame.storageWith(wte, 'wte'), wpe: frame.storageWith(wpe, 'wpe') };
+      const plain = frame.storage(tokens * channels * 4, 'plain');
+      const dropped = frame.storage(tokens * channels * 4, 'dropped');
+      k.embed({ ...buffers, out: plain, tokens, channels });
+      k.embed({ ...buffers, out: dropped, tokens, channels, dropout });
+      return { plain: { buffer: plain, length: tokens * channels }, dropped: { buffer: dropped, length: tokens * channels } };
+    });
+    expect(relativeError(gpu['plain']!, cpu.embed(ids, wte, wpe, channels))).toBeLessThanOrEqual(TOLERANCE);
+    const expected = cpu.embed(ids, wte, wpe, channels, dropout);
+    expect(relativeError(gpu['dropped']!, expected)).toBeLessThanOrEqual(TOLERANCE);
+    // The masks must agree element for element, not just approximately.
+    expect(Array.from(gpu['dropped']!, (v) => v === 0)).toEqual(Array.from(expected, (v) => v === 0));
+    expect(expected.filter((v) => v === 0).length).toBeGreaterThan(5);
+  });
+
+  it('layerNorm with a row offset', async () => {
+    const rows = 5, channels = 12, offset = 2;
+    const x = seededFloats((rows + offset) * channels, 3, 3), gamma = seededFloats(channels, 4), beta = seededFloats(channels, 5);
+    const gpu = await runKernels(context, (k, frame) => {
+      const out = frame.storage(rows * channels * 4, 'out');
+      k.layerNorm({ x: frame.storageWith(x, 'x'), gamma: frame.storageWith(gamma, 'g'), beta: frame.storageWith(beta, 'b'), out, rows, channels, rowOffset: offset, epsilon: 1e-5 });
+      return { out: { buffer: out, length: rows * channels } };
+    });
+    expect(relativeError(gpu['out']!, cpu.layerNorm(x, gamma, beta, rows, channels, offset, 1e-5))).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it.each([
+    { name: 'plain', m: 7, n: 12, k: 9 },
+    { name: 'GELU', m: 5, n: 20, k: 13, gelu: true },
+    { name: 'residual', m: 6, n: 8, k: 16, residual: true },
+    { name: 'residual with dropout', m: 9, n: 16, k: 8, residual: true, dropout: true },
+  ])('matmul: $name', async ({ m, n, k, gelu, residual, dropout }) => {
+    const a = seededFloats(m * k, 6), w = seededFloats(k * n, 7), bias = seededFloats(n, 8), res = seededFloats(m * n, 9);
+    const drop = dropout ? { rate: 0.25, seed: 5, sample: 1, site: DropoutSite.Residual, layer: 3 } : undefined;
+    const gpu = await runKernels(context, (kernels, frame) => {
+      const out = frame.storage(m * n * 4, 'out');
+      kernels.matmul({
+        a: frame.storageWith(a, 'a'), w: frame.storageWith(w, 'w'), bias: frame.storageWith(bias, 'bias'), out, m, n, k, gelu,
+        residual: residual ? frame.storageWith(res, 'res') : undefined, dropout: drop,
+      });
+      return { out: { buffer: out, length: m * n } };
+    });
+    const expected = cpu.matmul(a, w, bias, m, n, k, { gelu, residual: residual ? res : undefined, dropout: drop });
+    expect(relativeError(gpu['out']!, expected)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('lmHead with a vocabulary that is not a multiple of 4', async () => {
+    const m = 5, vocab = 13, channels = 8;
+    const x = seededFloats(m * channels, 10), wte = seededFloats(vocab * channels, 11);
+    const gpu = await runKernels(context, (k, frame) => {
+      const out = frame.storage(m * vocab * 4, 'out');
+      k.lmHead({ x: frame.storageWith(x, 'x'), wte: frame.storageWith(wte, 'wte'), out, m, vocab, channels });
+      return { out: { buffer: out, length: m * vocab } };
+    });
+    expect(relativeError(gpu['out']!, cpu.lmHead(x, wte, m, vocab, channels))).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  const tokens = 37, heads = 2, headDim = 8;
+  const sliding: KeyBlockLists = Array.from({ length: heads }, () =>
+    Array.from({ length: 3 }, (_, q) => slidingWindowBlocks(q, 1, 1, 16)),
+  );
+  it.each([
+    { name: 'dense causal', lists: denseCausalKeyBlocks(tokens, heads) },
+    { name: 'sliding window (block 1 of query block 2 skipped)', lists: sliding },
+    { name: 'dense with dropout', lists: denseCausalKeyBlocks(tokens, heads), dropout: true },
+  ])('attention: $name, with capture', async ({ lists, dropout }) => {
+    const qkv = seededFloats(tokens * 3 * heads * headDim, 12, 2);
+    const drop = dropout ? { rate: 0.2, seed: 77, sample: 3, site: DropoutSite.Attention, layer: 1 } : undefined;
+    const packed = packKeyBlocks(lists, tokens);
+    const gpu = await runKernels(context, (k, frame) => {
+      const out = frame.storage(tokens * heads * headDim * 4, 'out');
+      const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
+      k.attention({
+        qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
+        blockIndices: frame.storageWith(packed.indices, 'indices'), out, probs, tokens, heads, headDim,
+        maxKeyBlocks: packed.maxKeyBlocks, dropout: drop,
+      });
+      return { out: { buffer: out, length: tokens * heads * headDim }, probs: { buffer: probs, length: heads * tokens * tokens } };
+    });
+    const expected = cpu.attention(qkv, lists, tokens, heads, headDim, drop);
+    expect(relativeError(gpu['out']!, expected.out)).toBeLessThanOrEqual(TOLERANCE);
+    expect(relativeError(gpu['probs']!, expected.probs)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('sliding-window attention really skips tiles: the skipped keys get exactly zero probability', async () => {
+    const qkv = seededFloats(tokens * 3 * heads * headDim, 13, 2);
+    const packed = packKeyBlocks(sliding, tokens);
+    const gpu = await runKernels(context, (k, frame) => {
+      const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
+      k.attention({
+        qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
+        blockIndices: frame.storageWith(packed.indices, 'indices'), out: frame.storage(tokens * heads * headDim * 4, 'out'), probs,
+        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks,
+      });
+      return { probs: { buffer: probs, length: heads * tokens * tokens } };
+    });
+    const probs = gpu['probs']!;
+    // One sink token and a one-token window: query 36 (block 2) reads block 0 (the sink) and block 2, not block 1.
+    const row = 36 * tokens;
+    expect(probs.slice(row + 16, row + 32).every((p) => p === 0)).toBe(true);
+    expect(probs[row + 0]).toBeGreaterThan(0);
+    const rowSum = probs.slice(row, row + tokens).reduce((a, b) => a + b, 0);
+    expect(rowSum).toBeCloseTo(1, 5);
+  });
+
+  it('selectKeep, prefix sum and gatherRows compact in order, with ties broken by index', async () => {
+    const n = 300, channels = 4, keep = 120;
+    // Repeated values force ties; the scan spans more than one element per thread (n > 256).
+    const scores = Float32Array.from({ length: n }, (_, i) => ((i * 37) % 50) / 50);
+    const x = seededFloats(n * channels, 14);
+    const positions = Int32Array.from({ length: n }, (_, i) => 1000 + i);
+    const gpu = await runKernels(context, (k, frame) => {
+      const keepMask = frame.storage(n * 4, 'mask');
+      const offsets = frame.storage(n * 4, 'offsets');
+      const out = frame.storage(keep * channels * 4, 'out');
+      const outPositions = frame.storage(keep * 4, 'out positions');
+      k.selectKeep({ scores: frame.storageWith(scores, 'scores'), keepMask, tokens: n, keep });
+      k.prefixSum({ keepMask, offsets, tokens: n });
+      k.gatherRows({ keepMask, offsets, x: frame.storageWith(x, 'x'), positions: frame.storageWith(positions, 'pos'), out, outPositions, tokens: n, channels });
+      return {
+        keepMask: { buffer: keepMask, length: n }, offsets: { buffer: offsets, length: n },
+        out: { buffer: out, length: keep * channels }, outPositions: { buffer: outPositions, length: keep },
+      };
+    });
+    const asU32 = (f: Float32Array) => new Uint32Array(f.buffer);
+    const mask = cpu.selectKeep(scores, keep);
+    expect(Array.from(asU32(gpu['keepMask']!))).toEqual(Array.from(mask));
+    expect(Array.from(asU32(gpu['offsets']!))).toEqual(Array.from(cpu.exclusivePrefixSum(mask)));
+    const gathered = cpu.gatherRows(mask, x, positions, channels);
+    expect(Array.from(gpu['out']!)).toEqual(Array.from(gathered.rows));
+    expect(Array.from(new Int32Array(gpu['outPositions']!.buffer))).toEqual(Array.from(gathered.positions));
+  });
+
+  it.each(['last', 'all'] as const)('FastV scorer (%s queries)', async (queries) => {
+    const n = 21, h = 3;
+    const config = { model_type: 'gpt2' as const, n_layer: 2, n_head: h, n_embd: 12, n_positions: 64, vocab_size: 10, layer_norm_epsilon: 1e-5 };
+    const probs = seededFloats(h * n * n, 15).map(Math.abs);
+    const scorer = fastvScorer(n, config, queries);
+    const gpu = await runKernels(context, (k, frame) => {
+      const scores = frame.storage(n * 4, 'scores');
+      k.scoreTokens({ source: scorer.source, constants: scorer.constants, probs: frame.storageWith(probs, 'probs'), scores, heads: h, tokens: n });
+      return { scores: { buffer: scores, length: n } };
+    });
+    expect(relativeError(gpu['scores']!.slice(0, n - 1), fastvScores(probs, h, n, queries).slice(0, n - 1))).toBeLessThanOrEqual(TOLERANCE);
+    expect(gpu['scores']![n - 1]).toBeGreaterThan(1e30);
+  });
+
+  it('random test weights are reproducible', () => {
+    const config = { model_type: 'gpt2' as const, n_layer: 1, n_head: 2, n_embd: 8, n_positions: 16, vocab_size: 10, layer_norm_epsilon: 1e-5 };
+    expect(randomGpt2Weights(config, 3).wte).toEqual(randomGpt2Weights(config, 3).wte);
+  });
+});

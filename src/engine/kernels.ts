@@ -1,0 +1,152 @@
+import { ATTENTION_BLOCK } from './plan';
+import { DropoutSite } from './random';
+import { engineShader, techniqueShader } from './shaders';
+import type { Frame, GpuContext, PipelineConstants } from './gpuContext';
+import type { UniformField } from './uniforms';
+
+/** A dropout site switched on for one dispatch. */
+export interface DropoutArgs {
+  rate: number;
+  seed: number;
+  sample: number;
+  site: DropoutSite;
+  layer: number;
+}
+
+const WORKGROUP_1D = 64;
+const MAX_GROUPS_PER_DIMENSION = 65535;
+
+function streamFields(dropout: DropoutArgs | undefined): UniformField[] {
+  return [
+    ['u32', dropout?.seed ?? 0],
+    ['u32', dropout?.sample ?? 0],
+    ['u32', dropout?.site ?? 0],
+    ['u32', dropout?.layer ?? 0],
+  ];
+}
+
+/** Workgroup grid for one thread per element, folded into 2-D when a single dimension would exceed the limit. */
+export function grid1d(elements: number): [number, number] {
+  const groups = Math.ceil(elements / WORKGROUP_1D);
+  if (groups <= MAX_GROUPS_PER_DIMENSION) return [groups, 1];
+  const rows = Math.ceil(groups / MAX_GROUPS_PER_DIMENSION);
+  return [Math.ceil(groups / rows), rows];
+}
+
+/**
+ * Records the engine's kernels into one compute pass. Every method is one dispatch; its arguments are the buffers it
+ * reads and writes and the shape, exactly as its CPU twin in src/engine/cpu/kernels.ts takes them.
+ */
+export class KernelRecorder {
+  readonly #context: GpuContext;
+  readonly #frame: Frame;
+  readonly #pass: GPUComputePassEncoder;
+
+  constructor(context: GpuContext, frame: Frame, pass: GPUComputePassEncoder) {
+    this.#context = context;
+    this.#frame = frame;
+    this.#pass = pass;
+  }
+
+  embed(args: { ids: GPUBuffer; wte: GPUBuffer; wpe: GPUBuffer; out: GPUBuffer; tokens: number; channels: number; dropout?: DropoutArgs }): void {
+    const uniform = this.#frame.uniform(
+      [['u32', args.tokens], ['u32', args.channels], ['f32', args.dropout?.rate ?? 0], ['u32', 0], ...streamFields(args.dropout)],
+      'embed params',
+    );
+    this.#dispatch('embed.wgsl', 'main', { DROPOUT: args.dropout ? 1 : 0 }, [args.ids, args.wte, args.wpe, args.out, uniform], grid1d(args.tokens * args.channels));
+  }
+
+  layerNorm(args: { x: GPUBuffer; gamma: GPUBuffer; beta: GPUBuffer; out: GPUBuffer; rows: number; channels: number; rowOffset: number; epsilon: number }): void {
+    const uniform = this.#frame.uniform(
+      [['u32', args.rows], ['u32', args.channels], ['u32', args.rowOffset], ['f32', args.epsilon]],
+      'layernorm params',
+    );
+    this.#dispatch('layernorm.wgsl', 'main', {}, [args.x, args.gamma, args.beta, args.out, uniform], [Math.ceil(args.rows / WORKGROUP_1D), 1]);
+  }
+
+  /** out = [residual +] [dropout(] [gelu(] a·w + bias [)] [)] */
+  matmul(args: {
+    a: GPUBuffer; w: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; m: number; n: number; k: number;
+    gelu?: boolean; residual?: GPUBuffer; dropout?: DropoutArgs;
+  }): void {
+    if (args.n % 4 !== 0) throw new Error(`matmul: N=${args.n} must be a multiple of 4`);
+    if (args.dropout && !args.residual) throw new Error('matmul: dropout is only defined on the residual branch');
+    const uniform = this.#frame.uniform(
+      [['u32', args.m], ['u32', args.n], ['u32', args.k], ['f32', args.dropout?.rate ?? 0], ...streamFields(args.dropout)],
+      'matmul params',
+    );
+    const constants = { GELU: args.gelu ? 1 : 0, RESIDUAL: args.residual ? 1 : 0, DROPOUT: args.dropout ? 1 : 0 };
+    // An unused residual binding still needs a buffer; the bias is never written, so it can stand in.
+    const residual = args.residual ?? args.bias;
+    this.#dispatch('matmul.wgsl', 'main', constants, [args.a, args.w, args.bias, residual, args.out, uniform], [
+      Math.ceil(args.n / 4 / 16),
+      Math.ceil(args.m / 16),
+    ]);
+  }
+
+  lmHead(args: { x: GPUBuffer; wte: GPUBuffer; out: GPUBuffer; m: number; vocab: number; channels: number }): void {
+    const uniform = this.#frame.uniform([['u32', args.m], ['u32', args.vocab], ['u32', args.channels], ['u32', 0]], 'lm head params');
+    this.#dispatch('lm_head.wgsl', 'main', {}, [args.x, args.wte, args.out, uniform], [Math.ceil(args.vocab / 64), Math.ceil(args.m / 16)]);
+  }
+
+  attention(args: {
+    qkv: GPUBuffer; blockCounts: GPUBuffer; blockIndices: GPUBuffer; out: GPUBuffer; probs?: GPUBuffer;
+    tokens: number; heads: number; headDim: number; maxKeyBlocks: number; dropout?: DropoutArgs;
+  }): void {
+    const uniform = this.#frame.uniform(
+      [
+        ['u32', args.tokens], ['u32', args.heads], ['u32', args.headDim], ['u32', args.maxKeyBlocks],
+        ['f32', 1 / Math.sqrt(args.headDim)], ['f32', args.dropout?.rate ?? 0], ['u32', 0], ['u32', 0],
+        ...streamFields(args.dropout),
+      ],
+      'attention params',
+    );
+    // Without capture the probs binding is never written; a pooled scratch word stands in.
+    const probs = args.probs ?? this.#frame.storage(16, 'unused probs');
+    const constants = { CAPTURE: args.probs ? 1 : 0, DROPOUT: args.dropout ? 1 : 0 };
+    this.#dispatch('attention.wgsl', 'main', constants, [args.qkv, args.blockCounts, args.blockIndices, args.out, probs, uniform], [
+      Math.ceil(args.tokens / ATTENTION_BLOCK),
+      args.heads,
+    ]);
+  }
+
+  selectKeep(args: { scores: GPUBuffer; keepMask: GPUBuffer; tokens: number; keep: number }): void {
+    const uniform = this.#frame.uniform([['u32', args.tokens], ['u32', args.keep]], 'select params');
+    this.#dispatch('select_keep.wgsl', 'main', {}, [args.scores, args.keepMask, uniform], [Math.ceil(args.tokens / WORKGROUP_1D), 1]);
+  }
+
+  prefixSum(args: { keepMask: GPUBuffer; offsets: GPUBuffer; tokens: number }): void {
+    const uniform = this.#frame.uniform([['u32', args.tokens]], 'scan params');
+    this.#dispatch('compact.wgsl', 'prefix_sum', {}, [args.keepMask, args.offsets, uniform], [1, 1]);
+  }
+
+  gatherRows(args: {
+    keepMask: GPUBuffer; offsets: GPUBuffer; x: GPUBuffer; positions: GPUBuffer; out: GPUBuffer; outPositions: GPUBuffer;
+    tokens: number; channels: number;
+  }): void {
+    const uniform = this.#frame.uniform([['u32', args.tokens], ['u32', args.channels]], 'gather params');
+    this.#dispatch('gather_rows.wgsl', 'main', {}, [args.keepMask, args.offsets, args.x, args.positions, args.out, args.outPositions, uniform], grid1d(args.tokens * args.channels));
+  }
+
+  /** A technique's scoring kernel (bindings: probs, scores, uniform {heads, tokens}; workgroup size 64). */
+  scoreTokens(args: { source: string; constants: PipelineConstants; probs: GPUBuffer; scores: GPUBuffer; heads: number; tokens: number }): void {
+    const uniform = this.#frame.uniform([['u32', args.heads], ['u32', args.tokens]], 'score params');
+    const pipeline = this.#context.pipeline(techniqueShader(args.source), 'main', args.constants, 'technique scorer');
+    this.#encode(pipeline, [args.probs, args.scores, uniform], [Math.ceil(args.tokens / WORKGROUP_1D), 1]);
+  }
+
+  #dispatch(file: string, entryPoint: string, constants: PipelineConstants, buffers: GPUBuffer[], groups: [number, number]): void {
+    const pipeline = this.#context.pipeline(engineShader(file), entryPoint, constants, `${file}:${entryPoint}`);
+    this.#encode(pipeline, buffers, groups);
+  }
+
+  #encode(pipeline: GPUComputePipeline, buffers: GPUBuffer[], [x, y]: [number, number]): void {
+    const bindGroup = this.#context.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    this.#pass.setPipeline(pipeline);
+    this.#pass.setBindGroup(0, bindGroup);
+    this.#pass.dispatchWorkgroups(x, y);
+  }
+}

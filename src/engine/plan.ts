@@ -1,0 +1,77 @@
+import type { Gpt2Config } from '../models/config';
+
+/** Edge of an attention tile: query blocks and key blocks both hold this many tokens. */
+export const ATTENTION_BLOCK = 16;
+
+/** For one layer: per head, per query block, the ascending key-block indices its queries read. */
+export type KeyBlockLists = readonly (readonly (readonly number[])[])[];
+
+/** Tokens are removed at the input of `beforeLayer`; the survivors are scored from `scoreFromLayer`'s attention. */
+export interface PruneStep {
+  technique: string;
+  beforeLayer: number;
+  scoreFromLayer: number;
+  tokensBefore: number;
+  keep: number;
+  /** WGSL scoring kernel supplied by the technique (see src/techniques/README.md for its bindings). */
+  scorer: ScorerKernel;
+}
+
+export interface ScorerKernel {
+  /** WGSL source with entry point `main`; it may use the `#include` directive of src/engine/wgsl.ts. */
+  source: string;
+  constants: Record<string, number>;
+  /** Multiply-adds of the scoring pass, for the FLOP counter. */
+  macs: number;
+  /** CPU twin of the kernel: scores from probabilities [heads, tokens, tokens]. */
+  reference: (probs: Float32Array, heads: number, tokens: number) => Float32Array;
+}
+
+export interface DropoutSites {
+  embedding: number;
+  attention: number;
+  residual: number;
+}
+
+export interface DropoutPlan {
+  rates: DropoutSites;
+  seed: number;
+  /** Monte-Carlo passes; each pass uses its own index in the mask hash. */
+  samples: number;
+}
+
+export interface LayerPlan {
+  index: number;
+  /** Tokens this layer computes (after every earlier prune step). */
+  tokens: number;
+  keyBlocks: KeyBlockLists;
+  /** Whether the attention probabilities are written out (for a map panel or a pruning score). */
+  captureAttention: boolean;
+}
+
+/** Everything a forward pass will execute, decided on the CPU before any GPU work: the FLOP counter reads this. */
+export interface ExecutionPlan {
+  config: Gpt2Config;
+  inputTokens: number;
+  blockSize: number;
+  layers: LayerPlan[];
+  pruning: PruneStep[];
+  dropout: DropoutPlan | null;
+  /** 'all' computes logits for every surviving position (parity tests); 'last' only for the next token. */
+  logitsRows: 'last' | 'all';
+  /** Names of the techniques that shaped this plan, in registry order. */
+  techniques: string[];
+}
+
+/** Number of blocks of `blockSize` needed for `tokens` tokens. */
+export function blockCount(tokens: number, blockSize = ATTENTION_BLOCK): number {
+  return Math.ceil(tokens / blockSize);
+}
+
+/** Dense causal lists: query block q reads key blocks 0..q. */
+export function denseCausalKeyBlocks(tokens: number, heads: number, blockSize = ATTENTION_BLOCK): KeyBlockLists {
+  const perHead = Array.from({ length: blockCount(tokens, blockSize) }, (_, q) =>
+    Array.from({ length: q + 1 }, (_, k) => k),
+  );
+  return Array.from({ length: heads }, () => perHead);
+}

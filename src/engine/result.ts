@@ -1,0 +1,36 @@
+import type { ExecutionPlan } from './plan';
+
+export type TimingMethod = 'timestamp-query' | 'wall-clock';
+
+export interface ForwardTiming {
+  /** Median GPU time of the forward pass(es) in milliseconds. */
+  ms: number;
+  method: TimingMethod;
+}
+
+/** Attention probabilities of one layer, read back from the attention kernel's capture buffer. */
+export interface AttentionCapture {
+  layer: number;
+  heads: number;
+  /** Tokens the layer computed (rows and columns of each head's map). */
+  tokens: number;
+  /** [heads, tokens, tokens] row-major: probs[h][query][key]; 0 where the key is masked or its block skipped. */
+  probs: Float32Array;
+  /** [heads, queryBlocks, keyBlocks]: 1 where the kernel computed the tile, 0 where it was skipped. */
+  computedTiles: Uint8Array;
+  blockSize: number;
+  /** Original input position of each computed token (pruning removes positions, order is kept). */
+  positions: Int32Array;
+}
+
+export interface ForwardResult {
+  plan: ExecutionPlan;
+  /** Logits of the rows asked for in the plan: [rows, vocab]. With Monte-Carlo dropout, the mean over samples. */
+  logits: Float32Array;
+  /** Next-token probabilities of every Monte-Carlo sample: [samples, vocab] (one row without dropout). */
+  sampleProbs: Float32Array;
+  /** Original positions of the tokens each layer computed (index = layer). */
+  layerPositions: Int32Array[];
+  attention: AttentionCapture[];
+  timing: ForwardTiming;
+}

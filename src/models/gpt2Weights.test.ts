@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseGpt2Config, type Gpt2Config } from './config';
+import { gpt2WeightsFromSafetensors, ModelWeightsError } from './gpt2Weights';
+import { parseSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsTensor } from './safetensors';
+
+const modelDir = new URL('../../public/models/tiny-random-gpt2/', import.meta.url);
+const config = parseGpt2Config(JSON.parse(readFileSync(new URL('config.json', modelDir), 'utf8')));
+const safetensorsBytes = () => {
+  const bytes = readFileSync(new URL('model.safetensors', modelDir));
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+};
+const tinyModel = () => parseSafetensors(safetensorsBytes());
+
+function withTensors(file: SafetensorsFile, edit: (tensors: Map<string, SafetensorsTensor>) => void): SafetensorsFile {
+  const tensors = new Map(file.tensors);
+  edit(tensors);
+  return { ...file, tensors };
+}
+
+function expectWeightsError(file: SafetensorsFile, modelConfig: Gpt2Config, message: string | RegExp) {
+  const map = () => gpt2WeightsFromSafetensors(file, modelConfig);
+  expect(map).toThrow(ModelWeightsError);
+  expect(map).toThrow(message);
+}
+
+describe('gpt2WeightsFromSafetensors', () => {
+  it('maps every tensor of the tiny model with the config shapes', () => {
+    const file = tinyModel();
+    const weights = gpt2WeightsFromSafetensors(file, config);
+    const d = config.n_embd;
+    expect(weights.layers).toHaveLength(config.n_layer);
+    expect(weights.wte.length).toBe(config.vocab_size * d);
+    expect(weights.wpe.length).toBe(config.n_positions * d);
+    expect(weights.layers[2]!.attnQkvWeight.length).toBe(d * 3 * d);
+    expect(weights.layers[2]!.mlpProjWeight.length).toBe(4 * d * d);
+    // Same data, not a neighbouring tensor of the same size.
+    expect(weights.layers[3]!.ln2Bias).toBe(file.tensors.get('h.3.ln_2.bias')!.data);
+    expect(weights.layers[1]!.attnProjWeight).toBe(file.tensors.get('h.1.attn.c_proj.weight')!.data);
+    expect(weights.lnFWeight).toBe(file.tensors.get('ln_f.weight')!.data);
+  });
+
+  it('accepts the transformer.-prefixed names that GPT2LMHeadModel.save_pretrained writes', () => {
+    const bare = tinyModel();
+    const prefixed: SafetensorsFile = {
+      ...bare,
+      tensors: new Map([...bare.tensors].map(([name, tensor]) => [`transformer.${name}`, tensor])),
+    };
+    prefixed.tensors.set('lm_head.weight', bare.tensors.get('wte.weight')!);
+    const weights = gpt2WeightsFromSafetensors(prefixed, config);
+    expect(weights.layers[0]!.mlpFcBias).toBe(bare.tensors.get('h.0.mlp.c_fc.bias')!.data);
+  });
+
+  it('names a missing tensor and its expected shape', () => {
+    const file = withTensors(tinyModel(), (tensors) => tensors.delete('h.3.mlp.c_fc.weight'));
+    expectWeightsError(file, config, 'model.safetensors: tensor "h.3.mlp.c_fc.weight" is missing (expected shape [64, 256])');
+  });
+
+  it('names a tensor with the wrong shape, expected against got', () => {
+    const file = withTensors(tinyModel(), (tensors) => {
+      tensors.set('ln_f.bias', { dtype: 'F32', shape: [32], data: new Float32Array(32) });
+    });
+    expectWeightsError(file, config, 'tensor "ln_f.bias" has shape [32], expected [64] for this config');
+  });
+
+  it('points out nn.Linear-layout (transposed) matrices', () => {
+    const file = withTensors(tinyModel(), (tensors) => {
+      tensors.set('h.0.attn.c_attn.weight', { dtype: 'F32', shape: [192, 64], data: new Float32Array(192 * 64) });
+    });
+    expectWeightsError(
+      file,
+      config,
+      /"h\.0\.attn\.c_attn\.weight" has shape \[192, 64\], expected \[64, 192\].*transposed: GPT-2 stores Conv1D/,
+    );
+  });
+
+  it('rejects a file whose shapes belong to a different config', () => {
+    const bigger: Gpt2Config = { ...config, n_positions: 2048 };
+    expectWeightsError(tinyModel(), bigger, 'tensor "wpe.weight" has shape [1024, 64], expected [2048, 64]');
+    expectWeightsError(tinyModel(), { ...config, n_layer: 5 }, 'tensor "h.4.ln_1.weight" is missing');
+  });
+
+  it('rejects a non-float dtype, naming the tensor', () => {
+    // "F32" → "I32" keeps the header length, so only the dtype is wrong.
+    const bytes = new Uint8Array(safetensorsBytes());
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))));
+    const at = 8 + header.indexOf('"dtype":"F32"', header.indexOf('"h.2.mlp.c_proj.bias"')) + '"dtype":"'.length;
+    bytes[at] = 'I'.charCodeAt(0);
+    const parse = () => parseSafetensors(bytes.buffer);
+    expect(parse).toThrow(SafetensorsError);
+    expect(parse).toThrow('model.safetensors: tensor "h.2.mlp.c_proj.bias": dtype I32 is not supported (F32, F16 and BF16 are)');
+  });
+});

@@ -1,0 +1,84 @@
+// @vitest-environment jsdom
+import { describe, expect, test } from 'vitest';
+import { attentionHeatmap, describeCell, heatmapGrid, tileCounts, type AttentionMapData } from './attentionHeatmap';
+import { serializePanel, syntheticAttention } from './snapshot.testutil';
+
+function denseMap(tokens: string[], blockSize: number): AttentionMapData {
+  const n = tokens.length;
+  const blocks = Math.ceil(n / blockSize);
+  return {
+    tokens,
+    positions: Int32Array.from(tokens.keys()),
+    probs: syntheticAttention(n, 7),
+    computedTiles: new Uint8Array(blocks * blocks).map((_, i) => (i % blocks <= Math.floor(i / blocks) ? 1 : 0)),
+    blockSize,
+    layer: 1,
+    head: 2,
+  };
+}
+
+const words = 'The quick brown fox jumps over the lazy dog . The quick'.split(' ').map((w, i) => (i ? ` ${w}` : w));
+
+describe('attentionHeatmap', () => {
+  test('dense map with token labels', async () => {
+    const svg = attentionHeatmap(denseMap(words, 4));
+    expect(svg.querySelectorAll('rect[data-kind="value"]')).toHaveLength((12 * 13) / 2);
+    expect(svg.querySelector('.x-ticks')?.textContent).toContain('␣fox');
+    await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/attention-dense.svg');
+  });
+
+  test('pruned tokens and skipped tiles are drawn as such', async () => {
+    // 12 tokens, positions 3, 5 and 6 pruned: 9 computed, blocks of 2 → 5×5 tiles, two causal tiles skipped.
+    const positions = Int32Array.from([0, 1, 2, 4, 7, 8, 9, 10, 11]);
+    const n = positions.length;
+    const computedTiles = new Uint8Array(25).map((_, i) => (i % 5 <= Math.floor(i / 5) ? 1 : 0));
+    computedTiles[4 * 5 + 1] = 0;
+    computedTiles[3 * 5 + 1] = 0;
+    const data: AttentionMapData = { tokens: words, positions, probs: syntheticAttention(n, 3), computedTiles, blockSize: 2, layer: 3, head: 'mean' };
+    const svg = attentionHeatmap(data);
+    expect(tileCounts(data)).toEqual({ causal: 15, skipped: 2 });
+    expect(svg.getAttribute('data-skipped-tiles')).toBe('2');
+    expect(svg.getAttribute('data-pruned-tokens')).toBe('3');
+    const pruned = [...svg.querySelectorAll('rect[data-kind="pruned"]')];
+    // Rows and columns 3, 5, 6 over all 12 positions: 12·3 + 12·3 − 3·3 cells.
+    expect(pruned).toHaveLength(63);
+    expect(pruned.every((r) => ['3', '5', '6'].includes(r.getAttribute('data-q') ?? '') || ['3', '5', '6'].includes(r.getAttribute('data-k') ?? ''))).toBe(true);
+    // Skipped: query tiles 3 and 4 (computed indices 6..8, positions 9..11) × key tile 1 (indices 2, 3: positions 2, 4).
+    const skipped = [...svg.querySelectorAll('rect[data-kind="skipped"]')].map((r) => `${r.getAttribute('data-q')},${r.getAttribute('data-k')}`);
+    expect(skipped.sort()).toEqual(['10,2', '10,4', '11,2', '11,4', '9,2', '9,4']);
+    expect(svg.querySelector('.panel-title')?.textContent).toBe('Attention, layer 3, mean of heads');
+    expect(describeCell(data, 9, 2)).toBe("query '␣.' (pos 9) → key '␣brown' (pos 2): skipped tile");
+    expect(describeCell(data, 5, 0)).toBe("query '␣over' (pos 5) → key 'The' (pos 0): pruned token");
+    expect(describeCell(data, 0, 1)).toBe("query 'The' (pos 0) → key '␣quick' (pos 1): masked (causal)");
+    expect(describeCell(data, 1, 1)).toMatch(/^query '␣quick' \(pos 1\) → key '␣quick' \(pos 1\): \d\.\d{3}$/);
+    await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/attention-pruned-skipped.svg');
+  });
+
+  test('colour legend spans exactly 0 to 1 and names the three regions', () => {
+    const svg = attentionHeatmap(denseMap(words, 4));
+    expect(svg.querySelector('.ramp')?.getAttribute('data-domain')).toBe('0,1');
+    const ticks = [...svg.querySelectorAll('.ramp-ticks text')].map((t) => t.textContent);
+    expect(ticks[0]).toBe('0');
+    expect(ticks.at(-1)).toBe('1');
+    expect([...svg.querySelectorAll('.kinds text')].map((t) => t.textContent)).toEqual(['causal mask', 'skipped tile', 'pruned token']);
+  });
+
+  test('long inputs are max-pooled to at most maxCells per edge, with a note', async () => {
+    const tokens = Array.from({ length: 300 }, (_, i) => `t${i}`);
+    const data = denseMap(tokens, 16);
+    const grid = heatmapGrid(data, 128);
+    expect(grid).toMatchObject({ cells: 100, span: 3 });
+    // The diagonal cell holds the largest of its 3×3 positions; position 0's row is a one-hot 1.
+    expect(grid.values[0]).toBeCloseTo(1);
+    const svg = attentionHeatmap(data, { maxCells: 32 });
+    expect(svg.getAttribute('data-cells')).toBe('30');
+    expect(svg.querySelector('.note')?.textContent).toContain('max-pooled: each cell is the largest value over 10×10 positions');
+    expect(describeCell(data, 1, 0, 32)).toMatch(/^queries 10–19 → keys 0–9: max 0\.\d{3}$/);
+    expect(svg.querySelector('.x-ticks')?.textContent).toContain('250');
+    await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/attention-pooled.svg');
+  });
+
+  test('is deterministic', () => {
+    expect(serializePanel(attentionHeatmap(denseMap(words, 4)))).toBe(serializePanel(attentionHeatmap(denseMap(words, 4))));
+  });
+});

@@ -1,0 +1,123 @@
+import { describe, expect, test } from 'vitest';
+import type { RunOutput } from '../runtime/runner';
+import { activeTechniques, defaultPersistentState, MAX_PROMPT_CHARS } from './persistent';
+import { createPlaygroundStore, selectPersistent } from './store';
+import { serializeState } from './urlState';
+
+describe('playground store', () => {
+  test('starts at the defaults, every technique off with registry defaults', () => {
+    const store = createPlaygroundStore();
+    expect(selectPersistent(store.getState())).toEqual(defaultPersistentState());
+    expect(store.getState().techniques['fastv']).toEqual({ enabled: false, params: { layer: 2, ratio: 0.5, queries: 'last' } });
+    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null });
+  });
+
+  test('fresh stores do not share state', () => {
+    const a = createPlaygroundStore();
+    a.getState().setPrompt('changed');
+    a.getState().setTechniqueEnabled('fastv', true);
+    const b = createPlaygroundStore();
+    expect(b.getState().prompt).toBe(defaultPersistentState().prompt);
+    expect(b.getState().techniques['fastv']?.enabled).toBe(false);
+  });
+
+  test('model and prompt', () => {
+    const store = createPlaygroundStore();
+    store.getState().setModel('gpt2-small');
+    store.getState().setModel('../etc');
+    expect(store.getState().modelId).toBe('gpt2-small');
+    store.getState().setPrompt('y'.repeat(MAX_PROMPT_CHARS + 10));
+    expect(store.getState().prompt).toHaveLength(MAX_PROMPT_CHARS);
+  });
+
+  test('technique switches and parameters, coerced into their specs', () => {
+    const store = createPlaygroundStore();
+    const { setTechniqueEnabled, setTechniqueParam } = store.getState();
+    setTechniqueEnabled('attention-dropout', true);
+    setTechniqueParam('attention-dropout', 'rate', 0.1 + 0.05);
+    setTechniqueParam('attention-dropout', 'samples', 99);
+    setTechniqueParam('attention-dropout', 'seed', '42.6');
+    setTechniqueParam('fastv', 'queries', 'all');
+    setTechniqueParam('fastv', 'queries', 'nonsense');
+    setTechniqueParam('fastv', 'ratio', Number.NaN);
+    setTechniqueParam('fastv', 'unknown', 1);
+    setTechniqueParam('unknown', 'ratio', 1);
+    const { techniques } = store.getState();
+    expect(techniques['attention-dropout']).toEqual({ enabled: true, params: { rate: 0.15, seed: 43, samples: 32 } });
+    expect(techniques['fastv']).toEqual({ enabled: false, params: { layer: 2, ratio: 0.5, queries: 'all' } });
+    expect(Object.keys(techniques)).toEqual(['sliding-window', 'fastv', 'attention-dropout']);
+    expect(activeTechniques(store.getState())).toEqual([{ id: 'attention-dropout', params: { rate: 0.15, seed: 43, samples: 32 } }]);
+    store.getState().resetTechniqueParams('attention-dropout');
+    expect(store.getState().techniques['attention-dropout']).toEqual({ enabled: true, params: { rate: 0.1, seed: 1234, samples: 8 } });
+  });
+
+  test('active techniques come in registry order', () => {
+    const store = createPlaygroundStore();
+    store.getState().setTechniqueEnabled('attention-dropout', true);
+    store.getState().setTechniqueEnabled('sliding-window', true);
+    expect(activeTechniques(store.getState()).map((t) => t.id)).toEqual(['sliding-window', 'attention-dropout']);
+  });
+
+  test('view', () => {
+    const store = createPlaygroundStore();
+    const { setLayer, setHead, setPanelVisible, setControlsHidden } = store.getState();
+    setLayer(3);
+    setLayer(-1);
+    setLayer(1.5);
+    setHead(2);
+    setHead(-2);
+    setPanelVisible('flops', false);
+    setControlsHidden(true);
+    expect(store.getState().view).toEqual({
+      layer: 3,
+      head: 2,
+      panels: { attention: true, flops: false, predictions: true, survival: true },
+      controlsHidden: true,
+    });
+    setHead('mean');
+    expect(store.getState().view.head).toBe('mean');
+  });
+
+  test('run status keeps the last output while the next run is pending or failed', () => {
+    const store = createPlaygroundStore();
+    const output = { tokenLabels: ['a'] } as unknown as RunOutput;
+    store.getState().runStarted();
+    expect(store.getState().run.status).toBe('running');
+    store.getState().runSucceeded(output);
+    expect(store.getState().run).toEqual({ status: 'done', output, error: null });
+    store.getState().runStarted();
+    store.getState().runFailed('out of memory');
+    expect(store.getState().run).toEqual({ status: 'error', output, error: 'out of memory' });
+  });
+
+  test('a link replaces the persistent state and leaves the run alone', () => {
+    const store = createPlaygroundStore();
+    store.getState().runFailed('boom');
+    const wanted = defaultPersistentState();
+    wanted.prompt = 'shared';
+    wanted.techniques['fastv'] = { enabled: true, params: { layer: 1, ratio: 0.25, queries: 'last' } };
+    wanted.view.controlsHidden = true;
+    store.getState().loadLink(serializeState(wanted));
+    expect(selectPersistent(store.getState())).toEqual(wanted);
+    expect(store.getState().linkError).toBeNull();
+    expect(store.getState().run.error).toBe('boom');
+  });
+
+  test('a bad link falls back to the defaults and says why', () => {
+    const store = createPlaygroundStore();
+    store.getState().setPrompt('typed');
+    store.getState().loadLink('#v=9&prompt=x');
+    expect(selectPersistent(store.getState())).toEqual(defaultPersistentState());
+    expect(store.getState().linkError).toMatch(/newer version/);
+    store.getState().dismissLinkError();
+    expect(store.getState().linkError).toBeNull();
+  });
+
+  test('an empty hash means the defaults, without an error', () => {
+    const store = createPlaygroundStore();
+    store.getState().setPrompt('typed');
+    store.getState().loadLink('');
+    expect(store.getState().prompt).toBe(defaultPersistentState().prompt);
+    expect(store.getState().linkError).toBeNull();
+  });
+});

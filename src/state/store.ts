@@ -1,0 +1,35 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import { createInputSlice } from './inputSlice';
+import { createLinkSlice } from './linkSlice';
+import { createModelSlice } from './modelSlice';
+import { createRunSlice } from './runSlice';
+import { createTechniquesSlice } from './techniquesSlice';
+import type { PlaygroundState } from './types';
+import { createViewSlice } from './viewSlice';
+import type { PersistentState } from './persistent';
+
+export type PlaygroundStore = StoreApi<PlaygroundState>;
+
+/** A fresh store; the app uses one (`playgroundStore`), tests make their own. Middleware would go here only. */
+export function createPlaygroundStore(): PlaygroundStore {
+  return createStore<PlaygroundState>()((...a) => ({
+    ...createModelSlice(...a),
+    ...createInputSlice(...a),
+    ...createTechniquesSlice(...a),
+    ...createViewSlice(...a),
+    ...createRunSlice(...a),
+    ...createLinkSlice(...a),
+  }));
+}
+
+/** What a link reproduces, read out of the full state. */
+export function selectPersistent(state: PlaygroundState): PersistentState {
+  return { modelId: state.modelId, prompt: state.prompt, techniques: state.techniques, view: state.view };
+}
+
+export const playgroundStore = createPlaygroundStore();
+
+export function usePlayground<T>(selector: (state: PlaygroundState) => T): T {
+  return useStore(playgroundStore, selector);
+}

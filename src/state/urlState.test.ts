@@ -1,0 +1,134 @@
+import { describe, expect, test } from 'vitest';
+import { techniques } from '../techniques/registry';
+import { defaultPersistentState, MAX_PROMPT_CHARS, type PersistentState } from './persistent';
+import { parseHash, serializeState } from './urlState';
+
+function edited(change: (state: PersistentState) => void): PersistentState {
+  const state = defaultPersistentState();
+  change(state);
+  return state;
+}
+
+function errorOf(hash: string): string {
+  const result = parseHash(hash);
+  if (!('error' in result)) throw new Error(`expected an error for ${hash}`);
+  return result.error;
+}
+
+const valid = serializeState(defaultPersistentState());
+
+describe('serializeState / parseHash round trip', () => {
+  test('defaults', () => {
+    expect(parseHash(valid)).toEqual({ state: defaultPersistentState() });
+  });
+
+  test('every field changed, seeds and awkward prompt characters included', () => {
+    const state = edited((s) => {
+      s.modelId = 'gpt2-small_v2.1';
+      s.prompt = 'a & b = c?\n#tag 100% "quoted" ünïcödé 🦊 + plus, comma';
+      s.techniques['sliding-window'] = { enabled: true, params: { sinkTokens: 0, windowTokens: 1024, fromLayer: 3 } };
+      s.techniques['fastv'] = { enabled: true, params: { layer: 5, ratio: 0.75, queries: 'all' } };
+      s.techniques['attention-dropout'] = { enabled: true, params: { rate: 0.9, seed: 2147483647, samples: 32 } };
+      s.view = { layer: 11, head: 7, panels: { attention: true, flops: false, predictions: true, survival: false }, controlsHidden: true };
+    });
+    const hash = serializeState(state);
+    expect(parseHash(hash)).toEqual({ state });
+    expect(parseHash(hash.slice(1))).toEqual({ state });
+  });
+
+  test('a prompt of exactly the maximum length', () => {
+    const state = edited((s) => (s.prompt = 'é'.repeat(MAX_PROMPT_CHARS)));
+    expect(parseHash(serializeState(state))).toEqual({ state });
+  });
+
+  test('an empty prompt and no visible panels', () => {
+    const state = edited((s) => {
+      s.prompt = '';
+      s.view.panels = { attention: false, flops: false, predictions: false, survival: false };
+    });
+    expect(parseHash(serializeState(state))).toEqual({ state });
+  });
+
+  test('the link stays human-readable', () => {
+    expect(valid).toMatch(/^#v=1&model=tiny-random-gpt2&prompt=The\+quick\+brown\+fox/);
+    expect(valid).toContain('&fastv=off&fastv.layer=2&fastv.ratio=0.5&fastv.queries=last&');
+    expect(valid).toContain('&panels=attention,flops,predictions,survival&controls=shown');
+  });
+
+  test('every registry parameter is in the link', () => {
+    for (const t of techniques) for (const p of t.params) expect(valid).toContain(`&${t.id}.${p.key}=`);
+  });
+
+  test('hand-edited values are read as numbers', () => {
+    const result = parseHash(valid.replace('fastv=off', 'fastv=on').replace('fastv.ratio=0.5', 'fastv.ratio=.25'));
+    expect(result).toEqual({ state: edited((s) => (s.techniques['fastv'] = { enabled: true, params: { layer: 2, ratio: 0.25, queries: 'last' } })) });
+  });
+});
+
+describe('parseHash rejects', () => {
+  test('a foreign hash', () => {
+    expect(errorOf('#section-2')).toMatch(/not a Sparsity Playground state/);
+    expect(errorOf('#eyJ2IjoxfQ')).toMatch(/should start with #v=1&/);
+  });
+
+  test('another version', () => {
+    expect(errorOf(valid.replace('v=1', 'v=2'))).toMatch(/newer version .*v=2.*reads v=1/);
+    expect(errorOf(valid.replace('v=1', 'v=0'))).toMatch(/older version .*v=0/);
+    expect(errorOf(valid.replace('v=1', 'v=one'))).toMatch(/unreadable version "one"/);
+  });
+
+  test('bad numbers', () => {
+    expect(errorOf(valid.replace('fastv.ratio=0.5', 'fastv.ratio=abc'))).toMatch(/"fastv.ratio" should be a number from 0 to 0.95, not "abc"/);
+    expect(errorOf(valid.replace('fastv.ratio=0.5', 'fastv.ratio=NaN'))).toMatch(/fastv.ratio/);
+    expect(errorOf(valid.replace('fastv.ratio=0.5', 'fastv.ratio=Infinity'))).toMatch(/fastv.ratio/);
+    expect(errorOf(valid.replace('fastv.ratio=0.5', 'fastv.ratio='))).toMatch(/fastv.ratio/);
+    expect(errorOf(valid.replace('fastv.layer=2', 'fastv.layer=2.5'))).toMatch(/"fastv.layer" should be an integer from 1 to 47/);
+    expect(errorOf(valid.replace('layer=0&', 'layer=-1&'))).toMatch(/"layer" should be an integer/);
+    expect(errorOf(valid.replace('head=mean', 'head=max'))).toMatch(/"head" should be "mean" or an integer/);
+  });
+
+  test('out-of-range parameters', () => {
+    expect(errorOf(valid.replace('fastv.layer=2', 'fastv.layer=99'))).toMatch(/"fastv.layer" should be an integer from 1 to 47, not "99"/);
+    expect(errorOf(valid.replace('attention-dropout.rate=0.1', 'attention-dropout.rate=0.95'))).toMatch(/from 0 to 0.9/);
+    expect(errorOf(valid.replace('attention-dropout.samples=8', 'attention-dropout.samples=0'))).toMatch(/samples/);
+    expect(errorOf(valid.replace('head=mean', 'head=128'))).toMatch(/"head"/);
+  });
+
+  test('a choice outside its options', () => {
+    expect(errorOf(valid.replace('fastv.queries=last', 'fastv.queries=first'))).toMatch(/"fastv.queries" should be one of last, all, not "first"/);
+    expect(errorOf(valid.replace('fastv=off', 'fastv=yes'))).toMatch(/"fastv" should be one of on, off/);
+    expect(errorOf(valid.replace('panels=attention', 'panels=embedding'))).toMatch(/"panels"/);
+    expect(errorOf(valid.replace('panels=attention,flops', 'panels=flops,flops'))).toMatch(/each at most once/);
+  });
+
+  test('an unknown technique id', () => {
+    expect(errorOf(`${valid}&topk=on`)).toMatch(/unknown technique "topk" \(this page knows sliding-window, fastv, attention-dropout\)/);
+    expect(errorOf(`${valid}&topk.k=8`)).toMatch(/unknown technique "topk"/);
+  });
+
+  test('unknown keys', () => {
+    expect(errorOf(`${valid}&theme=dark`)).toMatch(/unknown key "theme"/);
+    expect(errorOf(`${valid}&fastv.bogus=1`)).toMatch(/"fastv.bogus" is not a parameter of technique "fastv"/);
+  });
+
+  test('a key given twice', () => {
+    expect(errorOf(`${valid}&layer=1`)).toMatch(/sets "layer" twice/);
+  });
+
+  test('truncated text, wherever it is cut', () => {
+    for (let end = 4; end < valid.length; end++) {
+      expect(parseHash(valid.slice(0, end)), `cut at ${end}`).toHaveProperty('error');
+    }
+    expect(errorOf(valid.slice(0, 120))).toMatch(/incomplete \(it may have been cut short\)/);
+  });
+
+  test('a model id that is not one path segment', () => {
+    expect(errorOf(valid.replace('model=tiny-random-gpt2', 'model=..%2Fsecret'))).toMatch(/"model" should be a model folder name/);
+  });
+
+  test('a huge prompt', () => {
+    const state = edited((s) => (s.prompt = 'x'.repeat(MAX_PROMPT_CHARS + 1)));
+    expect(errorOf(serializeState(state))).toMatch(/"prompt" is 4097 characters long; at most 4096/);
+    expect(errorOf(`#v=1&prompt=${'%F0%9F%A6%8A'.repeat(20000)}`)).toMatch(/too long/);
+  });
+});

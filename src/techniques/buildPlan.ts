@@ -1,0 +1,107 @@
+import type { Gpt2Config } from '../models/config';
+import {
+  ATTENTION_BLOCK, denseCausalKeyBlocks, type DropoutPlan, type ExecutionPlan, type KeyBlockLists, type LayerPlan, type PruneStep,
+} from '../engine/plan';
+import { techniqueById } from './registry';
+import type { ActiveTechnique, Technique } from './types';
+
+export interface PlanOptions {
+  logitsRows?: 'last' | 'all';
+  /** Layers whose attention a panel wants to show. */
+  captureLayers?: readonly number[];
+}
+
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
+
+/**
+ * Composes the switched-on techniques into the plan the engine executes and the FLOP counter counts. Registry order
+ * decides composition: sparse-attention restrictions apply in sequence, prune steps apply by layer, and dropout
+ * sites take the highest rate any technique asks for.
+ */
+export function buildPlan(config: Gpt2Config, inputTokens: number, active: readonly ActiveTechnique[], options: PlanOptions = {}): ExecutionPlan {
+  if (!Number.isInteger(inputTokens) || inputTokens < 1) throw new PlanError('the input is empty');
+  if (inputTokens > config.n_positions) {
+    throw new PlanError(`the input has ${inputTokens} tokens but this model takes at most ${config.n_positions}`);
+  }
+  const enabled = active.map(({ id, params }) => {
+    const technique = techniqueById(id);
+    if (!technique) throw new PlanError(`unknown technique "${id}"`);
+    return { technique, params };
+  });
+
+  const pruning = planPruning(config, inputTokens, enabled);
+  const captureLayers = new Set([...(options.captureLayers ?? []), ...pruning.map((p) => p.scoreFromLayer)]);
+  const layers: LayerPlan[] = [];
+  let tokens = inputTokens;
+  for (let index = 0; index < config.n_layer; index++) {
+    tokens = pruning.find((p) => p.beforeLayer === index)?.keep ?? tokens;
+    let keyBlocks: KeyBlockLists = denseCausalKeyBlocks(tokens, config.n_head, ATTENTION_BLOCK);
+    for (const { technique, params } of enabled) {
+      if (technique.restrictKeyBlocks) keyBlocks = technique.restrictKeyBlocks(keyBlocks, { config, layer: index, tokens, blockSize: ATTENTION_BLOCK }, params);
+    }
+    layers.push({ index, tokens, keyBlocks: withDiagonal(keyBlocks), captureAttention: captureLayers.has(index) });
+  }
+
+  return {
+    config,
+    inputTokens,
+    blockSize: ATTENTION_BLOCK,
+    layers,
+    pruning,
+    dropout: mergeDropout(enabled),
+    logitsRows: options.logitsRows ?? 'last',
+    techniques: enabled.map(({ technique }) => technique.id),
+  };
+}
+
+type Enabled = { technique: Technique; params: ActiveTechnique['params'] }[];
+
+function planPruning(config: Gpt2Config, inputTokens: number, enabled: Enabled): PruneStep[] {
+  const planned = enabled
+    .flatMap(({ technique, params }) => {
+      const prune = technique.planPrune?.({ config, inputTokens }, params);
+      return prune ? [{ technique: technique.id, prune }] : [];
+    })
+    .sort((a, b) => a.prune.beforeLayer - b.prune.beforeLayer);
+  const steps: PruneStep[] = [];
+  let tokens = inputTokens;
+  for (const { technique, prune } of planned) {
+    if (steps.some((s) => s.beforeLayer === prune.beforeLayer)) {
+      throw new PlanError(`two pruning techniques prune at layer ${prune.beforeLayer}; move one of them to another layer`);
+    }
+    const keep = prune.keep(tokens);
+    if (keep >= tokens) continue;
+    steps.push({
+      technique,
+      beforeLayer: prune.beforeLayer,
+      scoreFromLayer: prune.scoreFromLayer,
+      tokensBefore: tokens,
+      keep,
+      scorer: prune.scorer(tokens, config),
+    });
+    tokens = keep;
+  }
+  return steps;
+}
+
+/** Every query block keeps its diagonal block: without it a row can be left with no key and an undefined softmax. */
+function withDiagonal(lists: KeyBlockLists): KeyBlockLists {
+  return lists.map((head) => head.map((blocks, q) => (blocks.includes(q) ? blocks : [...blocks, q].sort((a, b) => a - b))));
+}
+
+function mergeDropout(enabled: Enabled): DropoutPlan | null {
+  const plans = enabled.flatMap(({ technique, params }) => (technique.planDropout ? [technique.planDropout(params)] : []));
+  const [first] = plans;
+  if (!first) return null;
+  return {
+    seed: first.seed,
+    samples: Math.max(...plans.map((p) => p.samples)),
+    rates: {
+      embedding: Math.max(...plans.map((p) => p.rates.embedding)),
+      attention: Math.max(...plans.map((p) => p.rates.attention)),
+      residual: Math.max(...plans.map((p) => p.rates.residual)),
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { Gpt2Config } from '../../models/config';
+import type { ScorerKernel } from '../../engine/plan';
+import type { ParamValues, PlannedPrune, PruneContext, Technique } from '../types';
+import scoreShader from './fastvScore.wgsl?raw';
+
+export type FastVQueries = 'last' | 'all';
+
+/**
+ * Tokens FastV keeps out of `tokensBefore`: the last token (the query whose next token we predict) always survives,
+ * and of the other, prunable context tokens a fraction `ratio` is dropped, rounded as the HF demo rounds
+ * (`round(V·(1−R))`, ../shared/specs/token-pruning-and-dropout.md §1.1).
+ */
+export function fastvKeepCount(tokensBefore: number, ratio: number): number {
+  const prunable = tokensBefore - 1;
+  return 1 + Math.round(prunable * (1 - ratio));
+}
+
+/** CPU twin of fastvScore.wgsl. */
+export function fastvScores(probs: Float32Array, heads: number, tokens: number, queries: FastVQueries): Float32Array {
+  const scores = new Float32Array(tokens);
+  for (let j = 0; j < tokens - 1; j++) {
+    let total = 0;
+    for (let h = 0; h < heads; h++) {
+      const head = h * tokens * tokens;
+      if (queries === 'all') for (let i = j; i < tokens; i++) total += probs[head + i * tokens + j]!;
+      else total += probs[head + (tokens - 1) * tokens + j]!;
+    }
+    scores[j] = (queries === 'all' ? total / tokens : total) / heads;
+  }
+  scores[tokens - 1] = PROTECTED_SCORE;
+  return scores;
+}
+
+/** Matches PROTECTED in fastvScore.wgsl: above any mean of probabilities, so the last token always ranks first. */
+const PROTECTED_SCORE = 3.0e38;
+
+export function fastvScorer(tokensBefore: number, config: Gpt2Config, queries: FastVQueries): ScorerKernel {
+  const heads = config.n_head;
+  // One add per attention weight read: the last query row only, or the whole causal triangle.
+  const reads = queries === 'last' ? heads * tokensBefore : (heads * tokensBefore * (tokensBefore + 1)) / 2;
+  return {
+    source: scoreShader,
+    constants: { ALL_QUERIES: queries === 'all' ? 1 : 0 },
+    macs: reads,
+    reference: (probs, heads, tokens) => fastvScores(probs, heads, tokens, queries),
+  };
+}
+
+function planFastV(context: PruneContext, params: ParamValues): PlannedPrune | null {
+  const layer = Number(params['layer']);
+  const ratio = Number(params['ratio']);
+  const queries = params['queries'] === 'all' ? 'all' : 'last';
+  if (ratio <= 0 || layer < 1 || layer >= context.config.n_layer) return null;
+  return {
+    beforeLayer: layer,
+    scoreFromLayer: layer - 1,
+    keep: (tokensBefore) => fastvKeepCount(tokensBefore, ratio),
+    scorer: (tokensBefore, config) => fastvScorer(tokensBefore, config, queries),
+  };
+}
+
+export const fastv: Technique = {
+  id: 'fastv',
+  label: 'FastV token pruning',
+  family: 'token-pruning',
+  summary:
+    'After layer K−1, rank context tokens by the attention they receive and drop the lowest fraction R; layers K onwards run on the survivors only.',
+  reference: 'FastV (Chen et al., ECCV 2024, arXiv 2403.06764); ../shared/specs/token-pruning-and-dropout.md §1.1',
+  params: [
+    { key: 'layer', label: 'Prune at layer K', kind: 'int', min: 1, max: 47, step: 1, default: 2, help: 'Tokens are removed at the input of layer K, scored by layer K−1.' },
+    { key: 'ratio', label: 'Drop ratio R', kind: 'float', min: 0, max: 0.95, step: 0.05, default: 0.5, help: 'Fraction of context tokens removed (the last token always stays).' },
+    {
+      key: 'queries',
+      label: 'Scored by',
+      kind: 'choice',
+      options: [
+        { value: 'last', label: 'last query (FastV code)' },
+        { value: 'all', label: 'all queries (FastV paper)' },
+      ],
+      default: 'last',
+      help: 'Whose attention ranks the tokens: the authors\' code uses only the last query row; the paper averages over all queries.',
+    },
+  ],
+  planPrune: planFastV,
+};
