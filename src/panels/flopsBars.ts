@@ -1,4 +1,4 @@
-import { format, max, scaleBand, scaleLinear, schemeTableau10, sum } from 'd3';
+import { format, max, scaleBand, scaleLinear, schemeTableau10, select, sum } from 'd3';
 import { createPanel, textWidth, type PanelOptions } from './svg';
 
 export const FLOP_PARTS = ['qkv', 'attnScores', 'attnValues', 'attnOut', 'mlpUp', 'mlpDown', 'lmHead', 'overhead'] as const;
@@ -88,6 +88,7 @@ export function flopsBars(data: FlopsPanelData, options: PanelOptions = {}): SVG
     .append('title')
     .text((l) => `${l.label} dense: ${amount(total(l.dense))}`);
   bars.each(function (layer) {
+    const group = select(this);
     let base = 0;
     for (const part of FLOP_PARTS) {
       const flops = layer.current[part] ?? 0;
@@ -95,8 +96,7 @@ export function flopsBars(data: FlopsPanelData, options: PanelOptions = {}): SVG
       const y0 = y(base / unit.scale);
       const y1 = y((base + flops) / unit.scale);
       base += flops;
-      const rect = plot
-        .select<SVGGElement>(`.bar[data-label="${layer.label}"]`)
+      const rect = group
         .append('rect')
         .attr('class', 'part')
         .attr('data-part', part)

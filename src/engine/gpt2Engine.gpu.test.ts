@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Gpt2Config } from '../models/config';
+import { parseGpt2Config } from '../models/config';
+import { gpt2WeightsFromSafetensors } from '../models/gpt2Weights';
+import { parseSafetensors } from '../models/safetensors';
+import { buildPlan } from '../techniques/buildPlan';
+import type { ActiveTechnique } from '../techniques/types';
+import golden from './__fixtures__/tiny-gpt2-golden.json';
+import { cpuForward } from './cpu/cpuForward';
+import { GpuContext } from './gpuContext';
+import { Gpt2Engine } from './gpt2Engine';
+import { maxAbsDifference, randomGpt2Weights, relativeError } from './kernelHarness';
+import { nodeDevice } from './nodeDevice';
+
+const config: Gpt2Config = { model_type: 'gpt2', n_layer: 3, n_head: 2, n_embd: 16, n_positions: 128, vocab_size: 23, layer_norm_epsilon: 1e-5 };
+const weights = randomGpt2Weights(config, 42);
+const ids = Array.from({ length: 45 }, (_, i) => (i * 5 + 3) % config.vocab_size);
+
+let context: GpuContext;
+let engine: Gpt2Engine;
+beforeAll(async () => {
+  context = new GpuContext(await nodeDevice());
+  engine = new Gpt2Engine(context, config, weights);
+});
+
+const sliding: ActiveTechnique = { id: 'sliding-window', params: { sinkTokens: 4, windowTokens: 16, fromLayer: 1 } };
+const fastvLast: ActiveTechnique = { id: 'fastv', params: { layer: 1, ratio: 0.5, queries: 'last' } };
+const fastvAll: ActiveTechnique = { id: 'fastv', params: { layer: 2, ratio: 0.3, queries: 'all' } };
+const dropout: ActiveTechnique = { id: 'attention-dropout', params: { rate: 0.2, seed: 9, samples: 3 } };
+
+describe('the GPU forward pass matches the CPU reference under every plan', () => {
+  it.each([
+    { name: 'dense', active: [] },
+    { name: 'sliding window from layer 1', active: [sliding] },
+    { name: 'FastV, last query, at layer 1', active: [fastvLast] },
+    { name: 'FastV, all queries, at layer 2', active: [fastvAll] },
+    { name: 'attention dropout, 3 MC samples', active: [dropout] },
+    { name: 'all three together', active: [sliding, fastvLast, dropout] },
+  ])('$name', async ({ active }) => {
+    const plan = buildPlan(config, ids.length, active, { logitsRows: 'all', captureLayers: [0, 2] });
+    const result = await engine.forward(plan, ids, { readAttention: [0, 2] });
+    const samples = plan.dropout?.samples ?? 1;
+    const references = Array.from({ length: samples }, (_, s) => cpuForward(config, weights, plan, ids, s));
+    const meanLogits = references[0]!.logits.map((_, i) => references.reduce((sum, r) => sum + r.logits[i]!, 0) / samples);
+    expect(relativeError(result.logits, meanLogits)).toBeLessThanOrEqual(1e-4);
+    expect(result.layerPositions.map((p) => Array.from(p))).toEqual(references[0]!.layerPositions.map((p) => Array.from(p)));
+    for (const capture of result.attention) {
+      expect(relativeError(capture.probs, references[0]!.probs[capture.layer]!)).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it('FastV really runs the later layers on fewer tokens, keeping the last token and the order', async () => {
+    const plan = buildPlan(config, ids.length, [fastvLast], { captureLayers: [2] });
+    expect(plan.layers.map((l) => l.tokens)).toEqual([45, 23, 23]);
+    const result = await engine.forward(plan, ids, { readAttention: [2] });
+    const survivors = Array.from(result.layerPositions[1]!);
+    expect(survivors).toHaveLength(23);
+    expect(survivors.at(-1)).toBe(44);
+    expect([...survivors].sort((a, b) => a - b)).toEqual(survivors);
+    expect(result.attention[0]!.probs).toHaveLength(config.n_head * 23 * 23);
+  });
+
+  it('Monte-Carlo samples differ from each other and the same seed reproduces them exactly', async () => {
+    const plan = buildPlan(config, ids.length, [dropout]);
+    const first = await engine.forward(plan, ids);
+    const again = await engine.forward(plan, ids);
+    expect(Array.from(again.sampleProbs)).toEqual(Array.from(first.sampleProbs));
+    const vocab = config.vocab_size;
+    expect(maxAbsDifference(first.sampleProbs.subarray(0, vocab), first.sampleProbs.subarray(vocab, 2 * vocab))).toBeGreaterThan(1e-4);
+    const reseeded = await engine.forward(buildPlan(config, ids.length, [{ ...dropout, params: { ...dropout.params, seed: 10 } }]), ids);
+    expect(Array.from(reseeded.sampleProbs)).not.toEqual(Array.from(first.sampleProbs));
+  });
+
+  it('toggling techniques repeatedly reuses pooled buffers instead of allocating new ones', async () => {
+    const plans = [[], [sliding], [fastvLast], [dropout], [sliding, fastvAll]].map((active) => buildPlan(config, ids.length, active, { captureLayers: [1] }));
+    for (const plan of plans) await engine.forward(plan, ids, { readAttention: [1] });
+    const afterWarmUp = context.pool.allocatedCount;
+    for (let round = 0; round < 3; round++) for (const plan of plans) await engine.forward(plan, ids, { readAttention: [1] });
+    expect(context.pool.allocatedCount).toBe(afterWarmUp);
+  });
+
+  it('rejects an input longer than the model takes, and out-of-vocabulary ids, with a clear message', async () => {
+    const plan = buildPlan(config, 3, []);
+    await expect(engine.forward(plan, [1, 2, 99])).rejects.toThrow(/outside the vocabulary/);
+    expect(() => buildPlan(config, 129, [])).toThrow(/at most 128/);
+  });
+});
+
+describe('the bundled tiny GPT-2 reproduces PyTorch', () => {
+  it('logits of every position match the golden fixture within 1e-3', async () => {
+    const folder = 'public/models/tiny-random-gpt2';
+    const modelConfig = parseGpt2Config(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
+    const bytes = readFileSync(`${folder}/model.safetensors`);
+    const file = parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const tiny = new Gpt2Engine(context, modelConfig, gpt2WeightsFromSafetensors(file, modelConfig));
+    try {
+      for (const testCase of golden.cases) {
+        const plan = buildPlan(modelConfig, testCase.input_ids.length, [], { logitsRows: 'all' });
+        const result = await tiny.forward(plan, testCase.input_ids);
+        expect(maxAbsDifference(result.logits, testCase.logits)).toBeLessThanOrEqual(1e-3);
+      }
+    } finally {
+      tiny.destroy();
+    }
+  });
+});
