@@ -256,7 +256,6 @@ Regenerate everything (deterministic) with `/usr/bin/python3 tools/make_tiny_gpt
 
 
 def main():
-    torch.manual_seed(SEED)  # the export traces nothing random, but keep any incidental draw reproducible too
     model = TinyGpt2(CONFIG).eval()
     initialise(model, torch.Generator().manual_seed(SEED))
     tensors = model.state_dict()
@@ -283,6 +282,9 @@ def main():
     with torch.no_grad():
         graph = export_onnx(model, onnx_path)
         golden = golden_fixture(model)
+        # Causality: a prefix must get exactly the logits its positions get inside the longer sequence.
+        sequence = torch.tensor([golden_sequence()], dtype=torch.int64)
+        assert torch.allclose(model(sequence[:, :17]), model(sequence)[:, :17], atol=1e-5), 'the causal mask leaks'
     stored_values = sum(math.prod(init.dims) for init in graph.graph.initializer) + sum(
         math.prod(attr.t.dims) for node in graph.graph.node for attr in node.attribute if attr.type == attr.TENSOR)
     assert stored_values < parameter_count + 1000, \

@@ -46,8 +46,10 @@ interface TensorEntry {
   end: number;
 }
 
+type Fail = (problem: string) => never;
+
 export function parseSafetensors(bytes: ArrayBuffer, fileName = 'model.safetensors'): SafetensorsFile {
-  const fail = (problem: string): never => {
+  const fail: Fail = (problem) => {
     throw new SafetensorsError(fileName, problem);
   };
   if (bytes.byteLength < HEADER_LENGTH_BYTES) {
@@ -55,11 +57,12 @@ export function parseSafetensors(bytes: ArrayBuffer, fileName = 'model.safetenso
   }
   const headerLength = new DataView(bytes).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
-    fail(`the header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit: this is not a safetensors file`);
+    fail(`the header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit: not a safetensors file`);
   }
   const dataStart = HEADER_LENGTH_BYTES + Number(headerLength);
   if (dataStart > bytes.byteLength) {
-    fail(`the header claims ${headerLength} bytes but the file has only ${bytes.byteLength - HEADER_LENGTH_BYTES} after the length`);
+    const available = bytes.byteLength - HEADER_LENGTH_BYTES;
+    fail(`the header claims ${headerLength} bytes but the file has only ${available} after the length`);
   }
   const header = decodeHeader(new Uint8Array(bytes, HEADER_LENGTH_BYTES, Number(headerLength)), fail);
 
@@ -79,8 +82,6 @@ export function parseSafetensors(bytes: ArrayBuffer, fileName = 'model.safetenso
   }
   return { fileName, metadata, tensors };
 }
-
-type Fail = (problem: string) => never;
 
 function decodeHeader(headerBytes: Uint8Array, fail: Fail): Record<string, unknown> {
   let text: string;
@@ -127,7 +128,8 @@ function parseEntry(name: string, value: unknown, dataLength: number, fail: Fail
   // The product can exceed 2^53 for a hostile shape; it is only compared with a length that is known to fit.
   const expectedBytes = shape.reduce((product: number, size: number) => product * size, bytesPerElement[dtype]);
   if (expectedBytes !== end - begin) {
-    return fail(`${where}: shape [${shape.join(', ')}] of ${dtype} needs ${expectedBytes} bytes, data_offsets hold ${end - begin}`);
+    const shapeText = `[${shape.join(', ')}]`;
+    return fail(`${where}: shape ${shapeText} of ${dtype} needs ${expectedBytes} bytes, data_offsets hold ${end - begin}`);
   }
   return { name, dtype, shape: shape as number[], begin, end };
 }

@@ -43,9 +43,8 @@ export async function createOrtReference(
   try {
     session = await ort.InferenceSession.create(modelBytes, { executionProviders: [provider] });
   } catch (error) {
-    throw new OrtReferenceError(`onnxruntime-web could not load the model with the ${provider} provider: ${describe(error)}`, {
-      cause: error,
-    });
+    const problem = `onnxruntime-web could not load the model with the ${provider} provider: ${describe(error)}`;
+    throw new OrtReferenceError(problem, { cause: error });
   }
   if (!session.inputNames.includes(INPUT_NAME) || !session.outputNames.includes(OUTPUT_NAME)) {
     const found = `inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]`;

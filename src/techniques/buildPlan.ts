@@ -87,7 +87,7 @@ function planPruning(config: Gpt2Config, inputTokens: number, enabled: Enabled):
 }
 
 /** Every query block keeps its diagonal block: without it a row can be left with no key and an undefined softmax. */
-function withDiagonal(lists: KeyBlockLists): KeyBlockLists {
+export function withDiagonal(lists: KeyBlockLists): KeyBlockLists {
   return lists.map((head) => head.map((blocks, q) => (blocks.includes(q) ? blocks : [...blocks, q].sort((a, b) => a - b))));
 }
 

@@ -1,0 +1,25 @@
+import type { AttentionCapture } from '../engine/result';
+import type { AttentionMapData } from './attentionHeatmap';
+
+/**
+ * One head of a captured layer, or the mean over heads, as the heatmap's data. For the mean, a tile counts as
+ * computed when any head computed it (a skipped tile then contributes 0 for the heads that skipped it).
+ */
+export function attentionMapData(capture: AttentionCapture, tokens: string[], head: number | 'mean'): AttentionMapData {
+  const { tokens: n, heads } = capture;
+  const tilesPerHead = capture.computedTiles.length / heads;
+  let probs: Float32Array;
+  let computedTiles: Uint8Array;
+  if (head === 'mean') {
+    probs = new Float32Array(n * n);
+    computedTiles = new Uint8Array(tilesPerHead);
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < n * n; i++) probs[i] = (probs[i] ?? 0) + (capture.probs[h * n * n + i] ?? 0) / heads;
+      for (let t = 0; t < tilesPerHead; t++) computedTiles[t] = (computedTiles[t] ?? 0) | (capture.computedTiles[h * tilesPerHead + t] ?? 0);
+    }
+  } else {
+    probs = capture.probs.subarray(head * n * n, (head + 1) * n * n);
+    computedTiles = capture.computedTiles.subarray(head * tilesPerHead, (head + 1) * tilesPerHead);
+  }
+  return { tokens, positions: capture.positions, probs, computedTiles, blockSize: capture.blockSize, layer: capture.layer, head };
+}

@@ -1,0 +1,33 @@
+// @vitest-environment jsdom
+import { describe, expect, test } from 'vitest';
+import { predictionsTable, type PredictionsPanelData } from './predictionsTable';
+import { serializePanel } from './snapshot.testutil';
+
+const rows = [
+  { label: ' fox', denseProb: 0.41, currentProb: 0.38, currentStd: 0.05 },
+  { label: ' dog', denseProb: 0.22, currentProb: 0.25, currentStd: 0.04 },
+  { label: '\n', denseProb: 0.05, currentProb: 0.07, currentStd: 0.02 },
+];
+
+describe('predictionsTable', () => {
+  test('deterministic pass: bars and outlines, no whiskers', async () => {
+    const data: PredictionsPanelData = { rows: rows.map((r) => ({ ...r, currentStd: 0 })), klDenseToCurrent: 0.0123, top1Agrees: true, samples: 1 };
+    const svg = predictionsTable(data);
+    expect(svg.querySelectorAll('rect.current')).toHaveLength(3);
+    expect(svg.querySelectorAll('rect.dense')).toHaveLength(3);
+    expect(svg.querySelectorAll('.whisker')).toHaveLength(0);
+    expect(svg.querySelector('.kl')?.textContent).toBe('KL(dense ‖ current) = 0.0123 nats');
+    expect(svg.querySelector('.top1')?.textContent).toBe('Top-1 agrees with the dense model');
+    expect([...svg.querySelectorAll('.row > text')].map((t) => t.textContent)).toContain("'↵'");
+    await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/predictions.svg');
+  });
+
+  test('Monte-Carlo samples: mean ± std whiskers and the sample count', async () => {
+    const svg = predictionsTable({ rows, klDenseToCurrent: 0.2, top1Agrees: false, samples: 8 });
+    expect(svg.querySelectorAll('.whisker')).toHaveLength(3);
+    expect(svg.querySelector('.top1')?.getAttribute('data-agrees')).toBe('false');
+    expect(svg.querySelector('.top1')?.textContent).toBe('Top-1 differs from the dense model · mean ± std over 8 samples');
+    expect(svg.querySelector('.row .value')?.textContent).toBe('38.0% ± 5.0% (dense 41.0%)');
+    await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/predictions-sampled.svg');
+  });
+});

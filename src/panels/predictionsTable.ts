@@ -1,0 +1,103 @@
+import { format, max, scaleLinear } from 'd3';
+import { createPanel, tokenText, type PanelOptions } from './svg';
+
+export interface PredictionBar {
+  label: string;
+  denseProb: number;
+  currentProb: number;
+  /** Standard deviation of the current probability across Monte-Carlo samples (0 without dropout). */
+  currentStd: number;
+}
+
+export interface PredictionsPanelData {
+  /** Top-k next tokens, sorted by current probability. */
+  rows: PredictionBar[];
+  klDenseToCurrent: number;
+  top1Agrees: boolean;
+  /** Monte-Carlo samples behind the current probabilities; the ±std whisker is drawn when more than one. */
+  samples: number;
+}
+
+const ROW = 22;
+const LABEL_WIDTH = 96;
+const BAR_WIDTH = 240;
+const TOP = 64;
+
+export function predictionsTable(data: PredictionsPanelData, options: PanelOptions = {}): SVGSVGElement {
+  const sampled = data.samples > 1;
+  const height = TOP + data.rows.length * ROW + 40;
+  const svg = createPanel(options, LABEL_WIDTH + BAR_WIDTH + 190, height, 'Next-token predictions');
+  const percent = format('.1%');
+  svg
+    .append('text')
+    .attr('class', 'kl')
+    .attr('x', 8)
+    .attr('y', 38)
+    .text(`KL(dense ‖ current) = ${format('.4f')(data.klDenseToCurrent)} nats`);
+  svg
+    .append('text')
+    .attr('class', 'top1')
+    .attr('x', 8)
+    .attr('y', 54)
+    .attr('data-agrees', String(data.top1Agrees))
+    .attr('fill', data.top1Agrees ? '#1b6e2e' : '#a01c1c')
+    .text(`Top-1 ${data.top1Agrees ? 'agrees with' : 'differs from'} the dense model${sampled ? ` · mean ± std over ${data.samples} samples` : ''}`);
+
+  const top = max(data.rows, (r) => Math.max(r.denseProb, r.currentProb + (sampled ? r.currentStd : 0))) ?? 0;
+  const x = scaleLinear().domain([0, Math.min(1, top > 0 ? top : 1)]).nice().range([0, BAR_WIDTH]);
+  const rows = svg
+    .append('g')
+    .attr('class', 'rows')
+    .attr('transform', `translate(${LABEL_WIDTH},${TOP})`)
+    .selectAll('g')
+    .data(data.rows)
+    .join('g')
+    .attr('class', 'row')
+    .attr('transform', (_, i) => `translate(0,${i * ROW})`);
+  rows.append('title').text((r) => `'${r.label}': current ${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''}, dense ${percent(r.denseProb)}`);
+  rows
+    .append('text')
+    .attr('x', -8)
+    .attr('y', ROW / 2)
+    .attr('dy', '0.32em')
+    .attr('text-anchor', 'end')
+    .attr('font-family', 'DejaVu Sans Mono, monospace')
+    .text((r) => `'${tokenText(r.label)}'`);
+  rows.append('rect').attr('class', 'current').attr('y', 4).attr('height', ROW - 8).attr('width', (r) => x(r.currentProb)).attr('fill', '#4e79a7');
+  // Outline = dense reference, the same convention as the FLOPs panel.
+  rows
+    .append('rect')
+    .attr('class', 'dense')
+    .attr('y', 2)
+    .attr('height', ROW - 4)
+    .attr('width', (r) => x(r.denseProb))
+    .attr('fill', 'none')
+    .attr('stroke', '#333')
+    .attr('stroke-dasharray', '3,2');
+  if (sampled) {
+    const whisker = rows.append('g').attr('class', 'whisker').attr('stroke', '#111');
+    const lo = (r: PredictionBar) => x(Math.max(0, r.currentProb - r.currentStd));
+    const hi = (r: PredictionBar) => x(Math.min(1, r.currentProb + r.currentStd));
+    whisker.append('line').attr('x1', lo).attr('x2', hi).attr('y1', ROW / 2).attr('y2', ROW / 2);
+    whisker.append('line').attr('x1', lo).attr('x2', lo).attr('y1', ROW / 2 - 4).attr('y2', ROW / 2 + 4);
+    whisker.append('line').attr('x1', hi).attr('x2', hi).attr('y1', ROW / 2 - 4).attr('y2', ROW / 2 + 4);
+  }
+  rows
+    .append('text')
+    .attr('class', 'value')
+    .attr('x', BAR_WIDTH + 8)
+    .attr('y', ROW / 2)
+    .attr('dy', '0.32em')
+    .attr('font-size', 10)
+    .text((r) => `${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''} (dense ${percent(r.denseProb)})`);
+
+  const axisY = TOP + data.rows.length * ROW + 4;
+  const axis = svg.append('g').attr('class', 'x-axis').attr('transform', `translate(${LABEL_WIDTH},${axisY})`).attr('font-size', 10).attr('text-anchor', 'middle');
+  axis.append('line').attr('x2', BAR_WIDTH).attr('stroke', '#555');
+  for (const tick of x.ticks(4)) {
+    axis.append('line').attr('x1', x(tick)).attr('x2', x(tick)).attr('y2', 4).attr('stroke', '#555');
+    axis.append('text').attr('x', x(tick)).attr('y', 15).text(format('.0%')(tick));
+  }
+  axis.append('text').attr('x', BAR_WIDTH / 2).attr('y', 30).text('probability (filled: current, dashed outline: dense)');
+  return svg.node() as SVGSVGElement;
+}
