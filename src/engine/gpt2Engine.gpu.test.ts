@@ -4,6 +4,7 @@ import type { Gpt2Config } from '../models/config';
 import { parseGpt2Config } from '../models/config';
 import { gpt2WeightsFromSafetensors } from '../models/gpt2Weights';
 import { parseSafetensors } from '../models/safetensors';
+import { createOrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
 import golden from './__fixtures__/tiny-gpt2-golden.json';
@@ -87,21 +88,38 @@ describe('the GPU forward pass matches the CPU reference under every plan', () =
   });
 });
 
-describe('the bundled tiny GPT-2 reproduces PyTorch', () => {
-  it('logits of every position match the golden fixture within 1e-3', async () => {
-    const folder = 'public/models/tiny-random-gpt2';
-    const modelConfig = parseGpt2Config(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
+describe('the bundled tiny GPT-2 reproduces PyTorch and onnxruntime-web', () => {
+  const folder = 'public/models/tiny-random-gpt2';
+  let tiny: Gpt2Engine;
+  let modelConfig: Gpt2Config;
+  beforeAll(() => {
+    modelConfig = parseGpt2Config(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
     const bytes = readFileSync(`${folder}/model.safetensors`);
     const file = parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    const tiny = new Gpt2Engine(context, modelConfig, gpt2WeightsFromSafetensors(file, modelConfig));
+    tiny = new Gpt2Engine(context, modelConfig, gpt2WeightsFromSafetensors(file, modelConfig));
+    return () => tiny.destroy();
+  });
+
+  it('logits of every position match the PyTorch golden fixture within 1e-3', async () => {
+    for (const testCase of golden.cases) {
+      const plan = buildPlan(modelConfig, testCase.input_ids.length, [], { logitsRows: 'all' });
+      const result = await tiny.forward(plan, testCase.input_ids);
+      expect(maxAbsDifference(result.logits, testCase.logits)).toBeLessThanOrEqual(1e-3);
+    }
+  });
+
+  it.each([7, 100, 1024])('logits of every position match onnxruntime-web (wasm) within 1e-3 at T=%i', async (tokens) => {
+    const reference = await createOrtReference(new Uint8Array(readFileSync(`${folder}/onnx/model.onnx`)), { provider: 'wasm' });
     try {
-      for (const testCase of golden.cases) {
-        const plan = buildPlan(modelConfig, testCase.input_ids.length, [], { logitsRows: 'all' });
-        const result = await tiny.forward(plan, testCase.input_ids);
-        expect(maxAbsDifference(result.logits, testCase.logits)).toBeLessThanOrEqual(1e-3);
-      }
+      const input = Array.from({ length: tokens }, (_, i) => (i * 131 + 17) % modelConfig.vocab_size);
+      const plan = buildPlan(modelConfig, tokens, [], { logitsRows: 'all' });
+      const ours = await tiny.forward(plan, input);
+      const theirs = await reference.logits(input);
+      const error = maxAbsDifference(ours.logits, theirs);
+      console.info(`T=${tokens}: max |Δlogit| engine vs onnxruntime-web = ${error.toExponential(2)}`);
+      expect(error).toBeLessThanOrEqual(1e-3);
     } finally {
-      tiny.destroy();
+      await reference.dispose();
     }
   });
 });

@@ -17,7 +17,7 @@ const positiveIntegerKeys = ['n_layer', 'n_head', 'n_embd', 'n_positions', 'voca
 
 /** Validates a parsed `config.json`; every problem names the key and what was expected. */
 export function parseGpt2Config(json: unknown): Gpt2Config {
-  if (typeof json !== 'object' || json === null) throw new ModelConfigError('config.json is not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ModelConfigError('config.json is not a JSON object');
   const raw = json as Record<string, unknown>;
   const modelType = raw['model_type'] ?? 'gpt2';
   if (modelType !== 'gpt2') {

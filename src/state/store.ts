@@ -7,7 +7,8 @@ import { createRunSlice } from './runSlice';
 import { createTechniquesSlice } from './techniquesSlice';
 import type { PlaygroundState } from './types';
 import { createViewSlice } from './viewSlice';
-import type { PersistentState } from './persistent';
+import { activeTechniques, type PersistentState } from './persistent';
+import type { RunRequest } from '../runtime/runner';
 
 export type PlaygroundStore = StoreApi<PlaygroundState>;
 
@@ -26,6 +27,11 @@ export function createPlaygroundStore(): PlaygroundStore {
 /** What a link reproduces, read out of the full state. */
 export function selectPersistent(state: PlaygroundState): PersistentState {
   return { modelId: state.modelId, prompt: state.prompt, techniques: state.techniques, view: state.view };
+}
+
+/** What the model is run with: only the fields that change its output (not the head or panel choices). */
+export function selectRunRequest(state: PlaygroundState): RunRequest {
+  return { modelId: state.modelId, prompt: state.prompt, active: activeTechniques(state), view: { layer: state.view.layer } };
 }
 
 export const playgroundStore = createPlaygroundStore();

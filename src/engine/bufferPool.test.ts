@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { sizeClass } from './bufferPool';
+import { packUniform } from './uniforms';
+
+describe('buffer size classes', () => {
+  it('round up by at most 12.5% and never below 256 bytes', () => {
+    expect(sizeClass(1)).toBe(256);
+    expect(sizeClass(1000)).toBe(1024);
+    expect(sizeClass(1025)).toBe(1280); // next power of two 2048, steps of 256
+    expect(sizeClass(100_000)).toBe(114_688); // next power of two 131072, steps of 16384
+    for (const bytes of [300, 4097, 123457, 9_999_999]) {
+      expect(sizeClass(bytes)).toBeGreaterThanOrEqual(bytes);
+      expect(sizeClass(bytes)).toBeLessThanOrEqual(bytes * 1.125 + 256);
+    }
+  });
+});
+
+describe('uniform packing', () => {
+  it('writes 4-byte fields in order, padded to 16 bytes', () => {
+    const view = new DataView(packUniform([['u32', 7], ['f32', 0.5], ['i32', -1], ['u32', 2 ** 32 - 1], ['u32', 3]]));
+    expect(view.byteLength).toBe(32);
+    expect([view.getUint32(0, true), view.getFloat32(4, true), view.getInt32(8, true), view.getUint32(12, true), view.getUint32(16, true)]).toEqual([7, 0.5, -1, 4294967295, 3]);
+  });
+});
