@@ -45,7 +45,7 @@ function key(size: number, usage: GPUBufferUsageFlags): string {
   return `${usage}:${size}`;
 }
 
-/** Sizes grow in steps of 1/8 of the next power of two: at most 12.5% waste, and few distinct classes. */
+/** Sizes grow in steps of 1/8 of the next power of two: under 25% waste, and few distinct classes. */
 export function sizeClass(bytes: number): number {
   const minimum = 256;
   if (bytes <= minimum) return minimum;

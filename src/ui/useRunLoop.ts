@@ -1,0 +1,33 @@
+import { useEffect } from 'react';
+import type { RunOutput, RunRequest } from '../runtime/runner';
+import { createRunScheduler } from '../state/runScheduler';
+import { playgroundStore, selectRunRequest } from '../state/store';
+import { useRunner } from './runnerContext';
+
+/** Debounce for typing and slider drags before a run starts. */
+const RUN_DELAY_MS = 200;
+
+/** Runs the model whenever the state that shapes its output changes; the newest request wins. */
+export function useRunLoop(): void {
+  const runner = useRunner();
+  useEffect(() => {
+    if (!runner) return;
+    const { runStarted, runSucceeded, runFailed } = playgroundStore.getState();
+    const scheduler = createRunScheduler<RunRequest, RunOutput>({
+      delayMs: RUN_DELAY_MS,
+      key: (request) => JSON.stringify(request),
+      execute: (request) => runner.run(request),
+      onPending: runStarted,
+      onResult: runSucceeded,
+      onError: (error) => runFailed(error instanceof Error ? error.message : String(error)),
+    });
+    // Subscribing to the whole store is cheap: the scheduler drops requests equal to the newest one.
+    const request = () => scheduler.request(selectRunRequest(playgroundStore.getState()));
+    request();
+    const unsubscribe = playgroundStore.subscribe(request);
+    return () => {
+      unsubscribe();
+      scheduler.dispose();
+    };
+  }, [runner]);
+}
