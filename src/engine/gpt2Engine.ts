@@ -218,7 +218,7 @@ export class Gpt2Engine {
       kernels.lmHead({ x: normed, wte: this.#wte, out: logits, m: logitRows, vocab, channels });
       pass.end();
 
-      const timestamps = querySet ? frame.storage(16, 'timestamps') : undefined;
+      const timestamps = querySet ? frame.queryResolve(16, 'timestamps') : undefined;
       const timestampRead = querySet ? frame.readback(16, 'timestamps read') : undefined;
       if (querySet && timestamps && timestampRead) {
         encoder.resolveQuerySet(querySet, 0, 2, timestamps, 0);

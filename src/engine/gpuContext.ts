@@ -82,6 +82,11 @@ export class Frame {
     return buffer;
   }
 
+  /** Destination of resolveQuerySet (GPU timestamps). */
+  queryResolve(bytes: number, label: string): GPUBuffer {
+    return this.#borrow(bytes, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label);
+  }
+
   readback(bytes: number, label: string): GPUBuffer {
     return this.#borrow(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label);
   }

@@ -25,16 +25,13 @@ export interface AttentionHeatmapOptions extends PanelOptions {
 }
 
 /** What a cell shows, in increasing priority when a pooled cell covers several kinds. */
-export const CellKind = { Masked: 0, Pruned: 1, Skipped: 2, Value: 3 } as const;
-export type CellKind = (typeof CellKind)[keyof typeof CellKind];
+const CellKind = { Masked: 0, Pruned: 1, Skipped: 2, Value: 3 } as const;
+type CellKind = (typeof CellKind)[keyof typeof CellKind];
 
-export const KIND_STYLE = {
-  masked: { label: 'causal mask', fill: 'url(#hatch)' },
-  pruned: { label: 'pruned token', fill: '#4a4a4a' },
-  skipped: { label: 'skipped tile', fill: '#c8c8c8' },
-} as const;
+const PRUNED_FILL = '#4a4a4a';
+const SKIPPED_FILL = '#c8c8c8';
 
-const MARGIN = { top: 52, right: 96, bottom: 92, left: 64 };
+const MARGIN = { top: 52, right: 130, bottom: 92, left: 64 };
 const TOKEN_TICKS_MAX = 40;
 
 export function attentionHeatmap(data: AttentionMapData, options: AttentionHeatmapOptions = {}): SVGSVGElement {
@@ -74,7 +71,7 @@ export function attentionHeatmap(data: AttentionMapData, options: AttentionHeatm
   const plot = svg.append('g').attr('class', 'matrix').attr('transform', `translate(${MARGIN.left},${MARGIN.top})`);
   // Masked cells are the hatched background showing through: drawing them would double the element count.
   plot.append('rect').attr('width', size).attr('height', size).attr('fill', `url(#${hatchId})`);
-  const kindFill = ['', KIND_STYLE.pruned.fill, KIND_STYLE.skipped.fill];
+  const kindFill = ['', PRUNED_FILL, SKIPPED_FILL];
   const cells = plot.append('g').attr('class', 'cells');
   for (let q = 0; q < grid.cells; q++) {
     for (let k = 0; k < grid.cells; k++) {
@@ -234,9 +231,9 @@ function drawLegend(svg: Svg, hatchId: string, x: number, y: number, size: numbe
     .attr('dy', '0.32em')
     .text(format('.2~f'));
   const kinds = [
-    { ...KIND_STYLE.masked, fill: `url(#${hatchId})` },
-    KIND_STYLE.skipped,
-    KIND_STYLE.pruned,
+    { label: 'causal mask', fill: `url(#${hatchId})` },
+    { label: 'skipped tile', fill: SKIPPED_FILL },
+    { label: 'pruned token', fill: PRUNED_FILL },
   ];
   const swatches = legend
     .append('g')

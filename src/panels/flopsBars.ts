@@ -1,5 +1,5 @@
 import { format, max, scaleBand, scaleLinear, schemeTableau10, select, sum } from 'd3';
-import { createPanel, textWidth, type PanelOptions } from './svg';
+import { createPanel, textWidth, wrapText, type PanelOptions } from './svg';
 
 export const FLOP_PARTS = ['qkv', 'attnScores', 'attnValues', 'attnOut', 'mlpUp', 'mlpDown', 'lmHead', 'overhead'] as const;
 export type FlopPart = (typeof FLOP_PARTS)[number];
@@ -42,7 +42,9 @@ export function flopUnit(value: number): { name: string; scale: number } {
 export function flopsBars(data: FlopsPanelData, options: PanelOptions = {}): SVGSVGElement {
   const plotWidth = Math.max(240, data.layers.length * 40);
   const width = MARGIN.left + plotWidth + MARGIN.right;
-  const svg = createPanel(options, width, MARGIN.top + PLOT_HEIGHT + MARGIN.bottom, 'FLOPs per layer');
+  const conventionLines = wrapText(data.convention, width - 16, 10);
+  const height = MARGIN.top + PLOT_HEIGHT + MARGIN.bottom + 13 * (conventionLines.length - 1);
+  const svg = createPanel(options, width, height, 'FLOPs per layer');
   const denseTotal = sum(data.layers, (l) => total(l.dense));
   const currentTotal = sum(data.layers, (l) => total(l.current));
   const top = max(data.layers, (l) => Math.max(total(l.dense), total(l.current))) ?? 0;
@@ -145,6 +147,16 @@ export function flopsBars(data: FlopsPanelData, options: PanelOptions = {}): SVG
     .attr('class', 'totals')
     .attr('data-saved', saved)
     .text(`Total: ${amount(currentTotal)} now vs ${amount(denseTotal)} dense (${change})`);
-  caption.append('text').attr('class', 'convention').attr('y', 15).attr('font-size', 10).attr('fill', '#555').text(data.convention);
+  caption
+    .append('text')
+    .attr('class', 'convention')
+    .attr('font-size', 10)
+    .attr('fill', '#555')
+    .selectAll('tspan')
+    .data(conventionLines)
+    .join('tspan')
+    .attr('x', 0)
+    .attr('y', (_, i) => 15 + 13 * i)
+    .text((line) => line);
   return svg.node() as SVGSVGElement;
 }

@@ -4,4 +4,4 @@ export { flopsBars, FLOP_PARTS, FLOP_PART_LABELS, type FlopPart, type FlopSplit,
 export { predictionsTable, type PredictionBar, type PredictionsPanelData } from './predictionsTable';
 export { tokenSurvival, type TokenSurvivalData } from './tokenSurvival';
 export { timingBadge } from './timingBadge';
-export { FONT_FAMILY, type PanelOptions } from './svg';
+export type { PanelOptions } from './svg';

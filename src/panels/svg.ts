@@ -43,3 +43,20 @@ export function tokenText(label: string, maxChars = 12): string {
 export function textWidth(text: string, fontSize: number): number {
   return text.length * fontSize * 0.6;
 }
+
+/** Greedy word wrap to lines no wider than `maxWidth` by textWidth's estimate. */
+export function wrapText(text: string, maxWidth: number, fontSize: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const candidate = line ? `${line} ${word}` : word;
+    if (line && textWidth(candidate, fontSize) > maxWidth) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = candidate;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}

@@ -2,11 +2,7 @@
  * The dense reference: onnxruntime-web runs the model's unmodified ONNX export, so the engine's outputs (with
  * every efficiency technique off) can be compared with an implementation that shares none of our code.
  */
-import * as ort from 'onnxruntime-web';
-// The browser build of onnxruntime-web (ort.bundle.min.mjs) embeds its JS glue but fetches this WebAssembly
-// binary at run time. Importing it with ?url makes Vite serve it in dev and emit it into the build, so the page
-// never reaches for a CDN and works offline.
-import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import type * as Ort from 'onnxruntime-web';
 
 export type OrtProvider = 'wasm' | 'webgpu';
 
@@ -24,13 +20,29 @@ export class OrtReferenceError extends Error {
 const INPUT_NAME = 'input_ids';
 const OUTPUT_NAME = 'logits';
 
-function configureWasmRuntime(): void {
+/**
+ * Loads the smallest onnxruntime-web build for the provider, on demand so the page renders before it arrives:
+ * the wasm-only build (14 MB wasm) for 'wasm', the JSEP build (28 MB) only when the WebGPU provider is wanted.
+ * Each build fetches its WebAssembly binary at run time; importing it with ?url makes Vite serve it in dev and
+ * emit it into the build, so the page never reaches for a CDN and works offline.
+ */
+async function loadOrt(provider: OrtProvider): Promise<typeof Ort> {
+  const ort = await loadOrtBuild(provider);
   // One thread: multi-threaded wasm needs SharedArrayBuffer, i.e. a cross-origin-isolated page (COOP/COEP
   // headers), which static hosting of the page cannot promise.
   ort.env.wasm.numThreads = 1;
-  // Under Node (Vitest) `onnxruntime-web` resolves to ORT's Node build, which reads its own wasm from
-  // node_modules; the ?url above is a dev-server path there, not a file it could load.
-  if (!import.meta.env.SSR) ort.env.wasm.wasmPaths = { wasm: jsepWasmUrl };
+  return ort;
+}
+
+async function loadOrtBuild(provider: OrtProvider): Promise<typeof Ort> {
+  // Under Node (Vitest) `onnxruntime-web` resolves to ORT's Node build, which reads its own wasm from node_modules.
+  if (import.meta.env.SSR) return import('onnxruntime-web');
+  const [ort, wasmUrl] =
+    provider === 'wasm'
+      ? await Promise.all([import('onnxruntime-web/wasm'), import('onnxruntime-web/ort-wasm-simd-threaded.wasm?url')])
+      : await Promise.all([import('onnxruntime-web'), import('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url')]);
+  ort.env.wasm.wasmPaths = { wasm: wasmUrl.default };
+  return ort;
 }
 
 export async function createOrtReference(
@@ -38,8 +50,8 @@ export async function createOrtReference(
   options: { provider: OrtProvider },
 ): Promise<OrtReference> {
   const { provider } = options;
-  configureWasmRuntime();
-  let session: ort.InferenceSession;
+  const ort = await loadOrt(provider);
+  let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(modelBytes, { executionProviders: [provider] });
   } catch (error) {
@@ -62,17 +74,17 @@ export async function createOrtReference(
 
   return {
     provider,
-    logits: (ids) => runInOrder(() => runLogits(session, ids)),
+    logits: (ids) => runInOrder(() => runLogits(ort, session, ids)),
     dispose: () => runInOrder(() => session.release()),
   };
 }
 
-async function runLogits(session: ort.InferenceSession, ids: readonly number[]): Promise<Float32Array> {
+async function runLogits(ort: typeof Ort, session: Ort.InferenceSession, ids: readonly number[]): Promise<Float32Array> {
   if (ids.length === 0 || !ids.every((id) => Number.isInteger(id) && id >= 0)) {
     throw new OrtReferenceError(`token ids must be a non-empty list of non-negative integers, got [${ids.join(', ')}]`);
   }
   const input = new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
-  let outputs: ort.InferenceSession.ReturnType;
+  let outputs: Ort.InferenceSession.ReturnType;
   try {
     outputs = await session.run({ [INPUT_NAME]: input });
   } catch (error) {

@@ -1,0 +1,116 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/** Waits for the run that the last change started to finish (run-status reads 'running' as soon as state changes). */
+async function settled(page: Page): Promise<void> {
+  await expect(page.getByTestId('run-status')).toHaveText('done');
+}
+
+async function savedFraction(page: Page): Promise<number> {
+  return Number(await page.getByTestId('panel-flops').locator('text.totals').getAttribute('data-saved'));
+}
+
+async function klText(page: Page): Promise<string> {
+  return (await page.getByTestId('panel-predictions').locator('text.kl').textContent()) ?? '';
+}
+
+async function enable(page: Page, technique: string): Promise<void> {
+  await page.getByTestId(`technique-${technique}-toggle`).check();
+  await settled(page);
+}
+
+test.beforeEach(async ({ page }) => {
+  await page.goto('/');
+  await settled(page);
+});
+
+test('the page gets a real WebGPU adapter and runs the model densely', async ({ page }) => {
+  const adapter = await page.evaluate(async () => {
+    const found = await navigator.gpu?.requestAdapter();
+    return found ? `${found.info.vendor} ${found.info.architecture} ${found.info.description}` : null;
+  });
+  expect(adapter, 'SwiftShader WebGPU adapter').not.toBeNull();
+  await expect(page.getByTestId('webgpu-unavailable')).toHaveCount(0);
+  expect(await savedFraction(page)).toBe(0);
+  expect(await klText(page)).toMatch(/= 0\.0000 nats/);
+  await expect(page.getByTestId('panel-predictions').locator('text.top1')).toHaveAttribute('data-agrees', 'true');
+  await expect(page.getByTestId('timing')).toContainText(/ms/);
+  await expect(page.getByTestId('dense-reference')).toContainText('onnxruntime-web wasm');
+});
+
+test('sliding window skips attention tiles and cuts attention FLOPs', async ({ page }) => {
+  await page.getByTestId('technique-sliding-window-param-windowTokens').fill('16');
+  await page.getByTestId('technique-sliding-window-param-sinkTokens').fill('1');
+  await enable(page, 'sliding-window');
+  const map = page.getByTestId('panel-attention').locator('svg').first();
+  expect(Number(await map.getAttribute('data-skipped-tiles'))).toBeGreaterThan(0);
+  expect(await savedFraction(page)).toBeGreaterThan(0);
+  expect(await klText(page)).not.toMatch(/= 0\.0000 nats/);
+});
+
+test('FastV prunes tokens: later layers compute fewer tokens and FLOPs fall', async ({ page }) => {
+  await enable(page, 'fastv');
+  const layers = page.getByTestId('panel-survival').locator('g.layer');
+  await expect(layers).toHaveCount(4);
+  // 60 prompt tokens, K = 2, R = 0.5: layers 2 and 3 keep 1 + round(59 · 0.5) = 31 tokens.
+  await expect(layers.nth(1)).toHaveAttribute('data-kept', '60');
+  await expect(layers.nth(2)).toHaveAttribute('data-kept', '31');
+  expect(await savedFraction(page)).toBeGreaterThan(0.2);
+  await page.getByTestId('layer-picker').selectOption('3');
+  await settled(page);
+  const map = page.getByTestId('panel-attention').locator('svg').first();
+  await expect(map).toHaveAttribute('data-pruned-tokens', '29');
+});
+
+test('attention dropout runs seeded Monte-Carlo samples, reproducibly', async ({ page }) => {
+  await enable(page, 'attention-dropout');
+  const predictions = page.getByTestId('panel-predictions');
+  await expect(predictions.locator('text.top1')).toContainText('mean ± std over 8 samples');
+  const first = await klText(page);
+  expect(first).not.toMatch(/= 0\.0000 nats/);
+  await page.getByTestId('technique-attention-dropout-param-seed').fill('99');
+  await settled(page);
+  const reseeded = await klText(page);
+  expect(reseeded).not.toBe(first);
+  await page.getByTestId('technique-attention-dropout-param-seed').fill('1234');
+  await settled(page);
+  expect(await klText(page)).toBe(first);
+});
+
+test('the URL reproduces the state, and a broken link says so and falls back to defaults', async ({ page }) => {
+  await enable(page, 'fastv');
+  const link = page.url();
+  expect(link).toContain('fastv=on');
+  await page.goto('about:blank');
+  await page.goto(link);
+  await settled(page);
+  await expect(page.getByTestId('technique-fastv-toggle')).toBeChecked();
+  await expect(page.getByTestId('panel-survival').locator('g.layer').nth(2)).toHaveAttribute('data-kept', '31');
+
+  await page.goto('/#v=1&model=tiny-random-gpt2&fastv.layer=99');
+  await expect(page.getByTestId('url-error')).toBeVisible();
+  await settled(page);
+  await expect(page.getByTestId('technique-fastv-toggle')).not.toBeChecked();
+});
+
+test('a prompt longer than the model takes gives a clear message, and the page recovers', async ({ page }) => {
+  await page.getByTestId('prompt-input').fill('x'.repeat(1100));
+  await expect(page.getByTestId('run-error')).toContainText(/at most 1024/);
+  await page.getByTestId('prompt-input').fill('Hello again');
+  await settled(page);
+  await expect(page.getByTestId('run-error')).toHaveCount(0);
+});
+
+test.describe('panel snapshots at fixed inputs and seeds', () => {
+  test('every panel with all three techniques on', async ({ page }) => {
+    await page.getByTestId('technique-sliding-window-param-windowTokens').fill('32');
+    await enable(page, 'sliding-window');
+    await enable(page, 'fastv');
+    await enable(page, 'attention-dropout');
+    await page.getByTestId('layer-picker').selectOption('2');
+    await settled(page);
+    const masks = [page.getByTestId('dense-reference')];
+    for (const panel of ['attention', 'flops', 'predictions', 'survival']) {
+      await expect(page.getByTestId(`panel-${panel}`)).toHaveScreenshot(`${panel}.png`, { mask: masks });
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import { range } from 'd3';
+import { PANEL_IDS, type PanelId } from '../state/persistent';
+import { playgroundStore, usePlayground } from '../state/store';
+
+export const PANEL_LABELS: Record<PanelId, string> = {
+  attention: 'Attention map',
+  flops: 'FLOPs',
+  predictions: 'Predictions',
+  survival: 'Token survival',
+};
+
+/** Which layer and head the attention map shows, and which panels are visible. */
+export function ViewBar() {
+  const view = usePlayground((s) => s.view);
+  const config = usePlayground((s) => s.run.output?.forward.plan.config);
+  const { setLayer, setHead, setPanelVisible } = playgroundStore.getState();
+  // Until a run reports the model's shape, offer the current choice only; a link's layer or head beyond this model
+  // shows as the last one, which is what the runner and the attention panel fall back to.
+  const layers = range(config?.n_layer ?? view.layer + 1);
+  const heads = range(config?.n_head ?? (view.head === 'mean' ? 0 : view.head + 1));
+  const layer = Math.min(view.layer, layers.length - 1);
+  const head = view.head === 'mean' || view.head >= heads.length ? 'mean' : view.head;
+  return (
+    <div className="view-bar">
+      <label>
+        Layer{' '}
+        <select data-testid="layer-picker" value={layer} onChange={(e) => setLayer(Number(e.target.value))}>
+          {layers.map((l) => (
+            <option key={l} value={l}>
+              {l}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Head{' '}
+        <select
+          data-testid="head-picker"
+          value={String(head)}
+          onChange={(e) => setHead(e.target.value === 'mean' ? 'mean' : Number(e.target.value))}
+        >
+          <option value="mean">mean of heads</option>
+          {heads.map((h) => (
+            <option key={h} value={h}>
+              {h}
+            </option>
+          ))}
+        </select>
+      </label>
+      <fieldset className="panel-toggles">
+        <legend>Panels</legend>
+        {PANEL_IDS.map((panel) => (
+          <label key={panel}>
+            <input type="checkbox" checked={view.panels[panel]} onChange={(e) => setPanelVisible(panel, e.target.checked)} /> {PANEL_LABELS[panel]}
+          </label>
+        ))}
+      </fieldset>
+    </div>
+  );
+}
