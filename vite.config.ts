@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 
 export default defineConfig({
@@ -8,4 +8,28 @@ export default defineConfig({
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
+  // Two test tiers: `unit` needs no GPU; `gpu` runs WGSL kernels on a real WebGPU adapter (Dawn over Mesa in Node).
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
+          exclude: ['src/**/*.gpu.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'gpu',
+          include: ['src/**/*.gpu.test.ts'],
+          environment: 'node',
+          // One Dawn device per worker; two workers would only contend for the same two cores.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
 });

@@ -100,7 +100,16 @@ test('a prompt longer than the model takes gives a clear message, and the page r
   await expect(page.getByTestId('run-error')).toHaveCount(0);
 });
 
-test.describe('panel snapshots at fixed inputs and seeds', () => {
+test.describe('snapshots at fixed inputs and seeds', () => {
+  test('the whole page with FastV on (also the README screenshot)', async ({ page }) => {
+    await enable(page, 'fastv');
+    await page.getByTestId('layer-picker').selectOption('2');
+    await settled(page);
+    // Measured times differ run to run; everything else on the page is deterministic.
+    const times = [page.getByTestId('timing'), page.getByTestId('dense-reference')];
+    await expect(page).toHaveScreenshot('page.png', { fullPage: true, mask: times, maskColor: '#ffffff' });
+  });
+
   test('every panel with all three techniques on', async ({ page }) => {
     await page.getByTestId('technique-sliding-window-param-windowTokens').fill('32');
     await enable(page, 'sliding-window');

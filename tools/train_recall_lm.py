@@ -168,9 +168,9 @@ def score(model, items, chunk_tokens=8192):
     order = sorted(range(len(items)), key=lambda i: items[i]['length'])
     i = 0
     while i < len(order):
-        length = items[order[i]]['length']
         group = [order[i]]
-        while i + len(group) < len(order) and len(group) * length < chunk_tokens:
+        while i + len(group) < len(order) and \
+                (len(group) + 1) * items[order[i + len(group)]]['length'] <= chunk_tokens:
             group.append(order[i + len(group)])
         i += len(group)
         width = max(items[j]['length'] for j in group)

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastvScorer, fastvScores } from '../techniques/fastv/fastv';
 import { slidingWindowBlocks } from '../techniques/slidingWindow/slidingWindow';
 import * as cpu from './cpu/kernels';
@@ -11,9 +11,21 @@ import { DropoutSite } from './random';
 
 const TOLERANCE = 1e-4;
 let context: GpuContext;
+const measured: { check: string; error: number }[] = [];
+
+/** Asserts the kernel's output is within TOLERANCE of its twin's, and records the error for the summary below. */
+function expectClose(check: string, actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  const error = relativeError(actual, expected);
+  measured.push({ check, error });
+  expect(error, check).toBeLessThanOrEqual(TOLERANCE);
+}
 
 beforeAll(async () => {
   context = new GpuContext(await nodeDevice());
+});
+
+afterAll(() => {
+  console.info(measured.map(({ check, error }) => `${check.padEnd(66)} ${error.toExponential(2)}`).join('\n'));
 });
 
 describe('WGSL kernels match their CPU twins', () => {
@@ -30,9 +42,9 @@ describe('WGSL kernels match their CPU twins', () => {
       k.embed({ ...buffers, out: dropped, tokens, channels, dropout });
       return { plain: { buffer: plain, length: tokens * channels }, dropped: { buffer: dropped, length: tokens * channels } };
     });
-    expect(relativeError(gpu['plain']!, cpu.embed(ids, wte, wpe, channels))).toBeLessThanOrEqual(TOLERANCE);
+    expectClose('embed', gpu['plain']!, cpu.embed(ids, wte, wpe, channels));
     const expected = cpu.embed(ids, wte, wpe, channels, dropout);
-    expect(relativeError(gpu['dropped']!, expected)).toBeLessThanOrEqual(TOLERANCE);
+    expectClose('embed with dropout', gpu['dropped']!, expected);
     // The masks must agree element for element, not just approximately.
     expect(Array.from(gpu['dropped']!, (v) => v === 0)).toEqual(Array.from(expected, (v) => v === 0));
     expect(expected.filter((v) => v === 0).length).toBeGreaterThan(5);
@@ -46,7 +58,7 @@ describe('WGSL kernels match their CPU twins', () => {
       k.layerNorm({ x: frame.storageWith(x, 'x'), gamma: frame.storageWith(gamma, 'g'), beta: frame.storageWith(beta, 'b'), out, rows, channels, rowOffset: offset, epsilon: 1e-5 });
       return { out: { buffer: out, length: rows * channels } };
     });
-    expect(relativeError(gpu['out']!, cpu.layerNorm(x, gamma, beta, rows, channels, offset, 1e-5))).toBeLessThanOrEqual(TOLERANCE);
+    expectClose('layerNorm', gpu['out']!, cpu.layerNorm(x, gamma, beta, rows, channels, offset, 1e-5));
   });
 
   it.each([
@@ -54,7 +66,7 @@ describe('WGSL kernels match their CPU twins', () => {
     { name: 'GELU', m: 5, n: 20, k: 13, gelu: true },
     { name: 'residual', m: 6, n: 8, k: 16, residual: true },
     { name: 'residual with dropout', m: 9, n: 16, k: 8, residual: true, dropout: true },
-  ])('matmul: $name', async ({ m, n, k, gelu, residual, dropout }) => {
+  ])('matmul: $name', async ({ name, m, n, k, gelu, residual, dropout }) => {
     const a = seededFloats(m * k, 6), w = seededFloats(k * n, 7), bias = seededFloats(n, 8), res = seededFloats(m * n, 9);
     const drop = dropout ? { rate: 0.25, seed: 5, sample: 1, site: DropoutSite.Residual, layer: 3 } : undefined;
     const gpu = await runKernels(context, (kernels, frame) => {
@@ -66,7 +78,7 @@ describe('WGSL kernels match their CPU twins', () => {
       return { out: { buffer: out, length: m * n } };
     });
     const expected = cpu.matmul(a, w, bias, m, n, k, { gelu, residual: residual ? res : undefined, dropout: drop });
-    expect(relativeError(gpu['out']!, expected)).toBeLessThanOrEqual(TOLERANCE);
+    expectClose(`matmul ${name}`, gpu['out']!, expected);
   });
 
   it('lmHead with a vocabulary that is not a multiple of 4', async () => {
@@ -77,7 +89,7 @@ describe('WGSL kernels match their CPU twins', () => {
       k.lmHead({ x: frame.storageWith(x, 'x'), wte: frame.storageWith(wte, 'wte'), out, m, vocab, channels });
       return { out: { buffer: out, length: m * vocab } };
     });
-    expect(relativeError(gpu['out']!, cpu.lmHead(x, wte, m, vocab, channels))).toBeLessThanOrEqual(TOLERANCE);
+    expectClose('lmHead', gpu['out']!, cpu.lmHead(x, wte, m, vocab, channels));
   });
 
   const tokens = 37, heads = 2, headDim = 8;
@@ -88,7 +100,7 @@ describe('WGSL kernels match their CPU twins', () => {
     { name: 'dense causal', lists: denseCausalKeyBlocks(tokens, heads) },
     { name: 'sliding window (block 1 of query block 2 skipped)', lists: sliding },
     { name: 'dense with dropout', lists: denseCausalKeyBlocks(tokens, heads), dropout: true },
-  ])('attention: $name, with capture', async ({ lists, dropout }) => {
+  ])('attention: $name, with capture', async ({ name, lists, dropout }) => {
     const qkv = seededFloats(tokens * 3 * heads * headDim, 12, 2);
     const drop = dropout ? { rate: 0.2, seed: 77, sample: 3, site: DropoutSite.Attention, layer: 1 } : undefined;
     const packed = packKeyBlocks(lists, tokens);
@@ -103,8 +115,8 @@ describe('WGSL kernels match their CPU twins', () => {
       return { out: { buffer: out, length: tokens * heads * headDim }, probs: { buffer: probs, length: heads * tokens * tokens } };
     });
     const expected = cpu.attention(qkv, lists, tokens, heads, headDim, drop);
-    expect(relativeError(gpu['out']!, expected.out)).toBeLessThanOrEqual(TOLERANCE);
-    expect(relativeError(gpu['probs']!, expected.probs)).toBeLessThanOrEqual(TOLERANCE);
+    expectClose(`attention ${name}: output`, gpu['out']!, expected.out);
+    expectClose(`attention ${name}: probabilities`, gpu['probs']!, expected.probs);
   });
 
   it('sliding-window attention really skips tiles: the skipped keys get exactly zero probability', async () => {
@@ -166,7 +178,7 @@ describe('WGSL kernels match their CPU twins', () => {
       k.scoreTokens({ source: scorer.source, constants: scorer.constants, probs: frame.storageWith(probs, 'probs'), scores, heads: h, tokens: n });
       return { scores: { buffer: scores, length: n } };
     });
-    expect(relativeError(gpu['scores']!.slice(0, n - 1), fastvScores(probs, h, n, queries).slice(0, n - 1))).toBeLessThanOrEqual(TOLERANCE);
+    expectClose(`FastV scorer, ${queries} queries`, gpu['scores']!.slice(0, n - 1), fastvScores(probs, h, n, queries).slice(0, n - 1));
     expect(gpu['scores']![n - 1]).toBeGreaterThan(1e30);
   });
 

@@ -8,7 +8,7 @@ import { defineConfig } from '@playwright/test';
 const PORT = 4173;
 
 export default defineConfig({
-  testDir: 'e2e',
+  testDir: '.',
   snapshotPathTemplate: '{testDir}/__screenshots__/{testFilePath}/{arg}{ext}',
   // SwiftShader is CPU-bound: one page at a time on a 2-core machine.
   workers: 1,
@@ -46,6 +46,7 @@ export default defineConfig({
   webServer: {
     command: `npx vite build --logLevel warn && npx vite preview --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}/`,
+    cwd: '..',
     reuseExistingServer: !process.env['CI'],
     timeout: 180_000,
   },
