@@ -100,6 +100,14 @@ test('a prompt longer than the model takes gives a clear message, and the page r
   await expect(page.getByTestId('run-error')).toHaveCount(0);
 });
 
+test('teacher mode hides the controls and names the techniques that are on', async ({ page }) => {
+  await page.getByTestId('technique-fastv-toggle').check();
+  await page.getByRole('button', { name: /hide controls/i }).click();
+  await expect(page.getByTestId('prompt-input')).toHaveCount(0);
+  await expect(page.locator('.active-summary')).toContainText('FastV');
+  await expect(page).toHaveURL(/controls=hidden/);
+});
+
 test.describe('snapshots at fixed inputs and seeds', () => {
   test('the whole page with FastV on (also the README screenshot)', async ({ page }) => {
     await enable(page, 'fastv');
