@@ -1,5 +1,6 @@
 import type { Gpt2Config } from '../models/config';
 import type { Gpt2LayerWeights, Gpt2Weights } from '../models/gpt2Weights';
+import { softmax } from './distributions';
 import { Frame, type GpuContext, readFloat32, readInt32 } from './gpuContext';
 import { KernelRecorder, type DropoutArgs } from './kernels';
 import { blockCount, type ExecutionPlan, type KeyBlockLists } from './plan';
@@ -282,16 +283,6 @@ export function computedTiles(lists: KeyBlockLists, tokens: number): Uint8Array 
   const tiles = new Uint8Array(lists.length * blocks * blocks);
   lists.forEach((head, h) => head.forEach((keys, q) => keys.forEach((k) => (tiles[(h * blocks + q) * blocks + k] = 1))));
   return tiles;
-}
-
-export function softmax(logits: Float32Array): Float32Array {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  const out = new Float32Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i]! - max);
-  for (let i = 0; i < out.length; i++) out[i]! /= sum;
-  return out;
 }
 
 function median(values: number[]): number {

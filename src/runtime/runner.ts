@@ -2,7 +2,8 @@
  * The one door between the UI and the GPU: the UI sends a RunRequest (plain state), the runner loads the model,
  * plans, runs our engine and the onnxruntime-web reference, and answers with plain data for the panels.
  */
-import { Gpt2Engine, softmax } from '../engine/gpt2Engine';
+import { argmax, klDivergence, sampleStatistics, softmax } from '../engine/distributions';
+import { Gpt2Engine } from '../engine/gpt2Engine';
 import { requestBrowserDevice } from '../engine/gpu';
 import { GpuContext } from '../engine/gpuContext';
 import type { ForwardResult } from '../engine/result';
@@ -131,31 +132,16 @@ export async function createRunner(): Promise<Runner> {
 
 /** Top-k of the current (Monte-Carlo mean) distribution next to the dense one, with KL(dense‖current) and top-1 agreement. */
 export function compareWithDense(denseProbs: Float32Array, sampleProbs: Float32Array, vocab: number) {
-  const samples = sampleProbs.length / vocab;
-  const mean = new Float64Array(vocab);
-  const meanOfSquares = new Float64Array(vocab);
-  for (let s = 0; s < samples; s++) {
-    for (let v = 0; v < vocab; v++) {
-      const p = sampleProbs[s * vocab + v]!;
-      mean[v]! += p / samples;
-      meanOfSquares[v]! += (p * p) / samples;
-    }
-  }
-  let kl = 0;
-  for (let v = 0; v < vocab; v++) {
-    const p = denseProbs[v]!;
-    if (p > 0) kl += p * Math.log(p / Math.max(mean[v]!, 1e-30));
-  }
+  const { mean, std } = sampleStatistics(sampleProbs, vocab);
   const order = Array.from(mean.keys()).sort((a, b) => mean[b]! - mean[a]! || a - b);
-  const denseTop = Array.from(denseProbs.keys()).reduce((best, v) => (denseProbs[v]! > denseProbs[best]! ? v : best), 0);
   const predictions: PredictionRow[] = order.slice(0, TOP_K).map((tokenId) => ({
     tokenId,
     label: decodeToken(tokenId),
     denseProb: denseProbs[tokenId]!,
     currentProb: mean[tokenId]!,
-    currentStd: Math.sqrt(Math.max(0, meanOfSquares[tokenId]! - mean[tokenId]! ** 2)),
+    currentStd: std[tokenId]!,
   }));
-  return { predictions, klDenseToCurrent: Math.max(0, kl), top1Agrees: order[0] === denseTop };
+  return { predictions, klDenseToCurrent: klDivergence(denseProbs, mean), top1Agrees: order[0] === argmax(denseProbs) };
 }
 
 /** The FLOP counter's report as the panel draws it: per layer FLOPs by part, current (all MC samples) next to dense. */

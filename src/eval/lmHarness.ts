@@ -1,0 +1,124 @@
+/**
+ * Runs a language model's evaluation set through our engine under any technique configuration and reports what a
+ * researcher compares: task accuracy (per task and per cell), agreement with the dense model on the first answer
+ * token (top-1 and KL), and the FLOPs of what was executed against the dense plan.
+ */
+import { argmax, klDivergence, sampleStatistics, softmax } from '../engine/distributions';
+import type { Gpt2Engine } from '../engine/gpt2Engine';
+import { countFlops, denseReference } from '../flops/countFlops';
+import { buildPlan } from '../techniques/buildPlan';
+import type { ActiveTechnique } from '../techniques/types';
+
+/** One item of a bundled LM's eval.json (see the model card): greedy decoding of `answer` after `prompt`. */
+export interface LmEvalItem {
+  task: string;
+  length: number;
+  depth?: number | null;
+  prompt: string;
+  answer: string;
+}
+
+export interface LmEvalOptions {
+  encode: (text: string) => number[];
+  /** Switched-on techniques; empty for the dense model. */
+  active: readonly ActiveTechnique[];
+  /** Next-token probabilities of the dense model after a prompt (onnxruntime-web or our dense engine). */
+  denseNextToken?: (promptIds: number[]) => Promise<Float32Array>;
+}
+
+export interface CellScore {
+  correct: number;
+  total: number;
+}
+
+export interface LmEvalReport {
+  accuracy: number;
+  /** Keyed by task, and for tasks with a length and depth by `task L=… depth=…`. */
+  cells: Record<string, CellScore>;
+  /** Share of items whose first answer token's argmax matches the dense model's (when a dense reference is given). */
+  top1Agreement: number | null;
+  /** Mean KL(dense ‖ current) of the first answer token's distribution, in nats. */
+  meanKl: number | null;
+  /** FLOPs of every forward pass run, and what the dense model would have needed for the same passes. */
+  flops: { executed: number; dense: number };
+}
+
+export async function evaluateLm(engine: Gpt2Engine, items: readonly LmEvalItem[], options: LmEvalOptions): Promise<LmEvalReport> {
+  const cells: Record<string, CellScore> = {};
+  const tally = (key: string, correct: boolean) => {
+    const cell = (cells[key] ??= { correct: 0, total: 0 });
+    cell.total++;
+    if (correct) cell.correct++;
+  };
+  const flops = { executed: 0, dense: 0 };
+  let agreements = 0;
+  let klSum = 0;
+  let correctCount = 0;
+
+  for (const item of items) {
+    const promptIds = options.encode(item.prompt);
+    const answerIds = options.encode(item.answer);
+    const decoded = await greedyAnswer(engine, promptIds, answerIds, options.active, flops);
+    const correct = decoded.correct;
+    if (correct) correctCount++;
+    tally(item.task, correct);
+    if (item.depth !== undefined && item.depth !== null) tally(`${item.task} L=${item.length} depth=${item.depth}`, correct);
+    if (options.denseNextToken) {
+      const dense = await options.denseNextToken(promptIds);
+      if (argmax(dense) === argmax(decoded.firstTokenProbs)) agreements++;
+      klSum += klDivergence(dense, decoded.firstTokenProbs);
+    }
+  }
+  const n = items.length;
+  return {
+    accuracy: n > 0 ? correctCount / n : 0,
+    cells,
+    top1Agreement: options.denseNextToken && n > 0 ? agreements / n : null,
+    meanKl: options.denseNextToken && n > 0 ? klSum / n : null,
+    flops,
+  };
+}
+
+/**
+ * Whether greedy decoding after the prompt reproduces the answer. Without token pruning every position is computed,
+ * so one causal pass over prompt + answer scores all answer tokens at once (teacher forcing equals greedy decoding
+ * while the prefix is right). A pruning plan drops positions, and Monte-Carlo dropout needs averaged
+ * probabilities, so there each answer token gets its own pass.
+ */
+async function greedyAnswer(
+  engine: Gpt2Engine,
+  promptIds: number[],
+  answerIds: number[],
+  active: readonly ActiveTechnique[],
+  flops: { executed: number; dense: number },
+): Promise<{ correct: boolean; firstTokenProbs: Float32Array }> {
+  const vocab = engine.config.vocab_size;
+  const run = async (ids: number[], logitsRows: 'last' | 'all') => {
+    const plan = buildPlan(engine.config, ids.length, active, { logitsRows });
+    flops.executed += countFlops(plan).total.flops;
+    flops.dense += denseReference(plan).total.flops;
+    return { plan, result: await engine.forward(plan, ids) };
+  };
+
+  const teacherForced = [...promptIds, ...answerIds.slice(0, -1)];
+  const probe = buildPlan(engine.config, teacherForced.length, active);
+  // Monte-Carlo dropout must average probabilities, which the engine reports for the last row only.
+  if (probe.pruning.length === 0 && (probe.dropout?.samples ?? 1) === 1) {
+    const { result } = await run(teacherForced, 'all');
+    const rowOf = (t: number) => result.logits.subarray(t * vocab, (t + 1) * vocab);
+    const correct = answerIds.every((id, i) => argmax(rowOf(promptIds.length - 1 + i)) === id);
+    return { correct, firstTokenProbs: softmax(rowOf(promptIds.length - 1)) };
+  }
+
+  const ids = [...promptIds];
+  let firstTokenProbs: Float32Array | undefined;
+  for (const expected of answerIds) {
+    const { result } = await run(ids, 'last');
+    const probs = Float32Array.from(sampleStatistics(result.sampleProbs, vocab).mean);
+    firstTokenProbs ??= probs;
+    const next = argmax(probs);
+    if (next !== expected) return { correct: false, firstTokenProbs };
+    ids.push(next);
+  }
+  return { correct: true, firstTokenProbs: firstTokenProbs ?? new Float32Array(vocab) };
+}
