@@ -1,7 +1,8 @@
 // Block-sparse causal attention with an online softmax (flash-attention style).
 // One workgroup per (query block, head), one thread per query. Each walks only the key blocks listed for its
 // (head, query block): dense attention lists every causal block, a sparse method lists fewer, and a block that is
-// not listed is never read. Inside a listed block the token-level causal mask still applies.
+// not listed is never read. Inside a listed block the token-level mask still applies: query i sees key j when
+// j ≤ i, or when j lies in the bidirectional prefix (all tokens for a ViT, the image tokens of a VLM).
 // Optional: CAPTURE writes the softmax probabilities (before dropout) to `probs` [heads, tokens, tokens], whose
 // unlisted entries the caller has cleared to 0; DROPOUT applies inverted dropout to the probabilities.
 #include "random.wgsl"
@@ -22,8 +23,8 @@ struct AttentionParams {
   max_key_blocks: u32,
   scale: f32,
   dropout_rate: f32,
-  _pad0: u32,
-  _pad1: u32,
+  bidirectional_prefix: u32,
+  _pad: u32,
   stream: DropoutStream,
 }
 
@@ -34,6 +35,11 @@ struct AttentionParams {
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> probs: array<f32>;
 @group(0) @binding(5) var<uniform> params: AttentionParams;
+
+// End (exclusive) of the keys query i may see in the block starting at key_start; the mask keeps a prefix of it.
+fn visible_end(key_start: u32, i: u32) -> u32 {
+  return min(min(key_start + BLOCK, params.tokens), max(i + 1u, params.bidirectional_prefix));
+}
 
 @compute @workgroup_size(16)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
@@ -61,7 +67,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
   var scores: array<f32, BLOCK>;
   for (var b = 0u; b < count; b++) {
     let key_start = block_indices[slot * params.max_key_blocks + b] * BLOCK;
-    let key_end = min(min(key_start + BLOCK, params.tokens), i + 1u);
+    let key_end = visible_end(key_start, i);
     if (key_start >= key_end) {
       continue;
     }
@@ -104,7 +110,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
     let row = (head * params.tokens + i) * params.tokens;
     for (var b = 0u; b < count; b++) {
       let key_start = block_indices[slot * params.max_key_blocks + b] * BLOCK;
-      let key_end = min(min(key_start + BLOCK, params.tokens), i + 1u);
+      let key_end = visible_end(key_start, i);
       for (var j = key_start; j < key_end; j++) {
         var s = 0.0;
         for (var d = 0u; d < d4; d++) {

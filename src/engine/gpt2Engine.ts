@@ -3,7 +3,7 @@ import type { Gpt2LayerWeights, Gpt2Weights } from '../models/gpt2Weights';
 import { softmax } from './distributions';
 import { Frame, type GpuContext, readFloat32, readInt32 } from './gpuContext';
 import { KernelRecorder, type DropoutArgs } from './kernels';
-import { blockCount, type ExecutionPlan, type KeyBlockLists } from './plan';
+import { blockCount, lastVisibleBlock, type ExecutionPlan, type KeyBlockLists } from './plan';
 import { DropoutSite } from './random';
 import type { AttentionCapture, ForwardResult, TimingMethod } from './result';
 
@@ -19,7 +19,11 @@ export interface ForwardOptions {
 }
 
 /** Flattened block lists of one layer, in the attention kernel's fixed-capacity layout. */
-export function packKeyBlocks(lists: KeyBlockLists, tokens: number): { counts: Uint32Array; indices: Uint32Array; maxKeyBlocks: number } {
+export function packKeyBlocks(
+  lists: KeyBlockLists,
+  tokens: number,
+  bidirectionalPrefix = 0,
+): { counts: Uint32Array; indices: Uint32Array; maxKeyBlocks: number } {
   const queryBlocks = blockCount(tokens);
   const maxKeyBlocks = queryBlocks;
   const counts = new Uint32Array(lists.length * queryBlocks);
@@ -30,7 +34,7 @@ export function packKeyBlocks(lists: KeyBlockLists, tokens: number): { counts: U
       const slot = h * queryBlocks + q;
       counts[slot] = blocks.length;
       blocks.forEach((k, b) => {
-        if (k > q) throw new Error(`head ${h}, query block ${q}: key block ${k} lies in the future`);
+        if (k > lastVisibleBlock(q, bidirectionalPrefix)) throw new Error(`head ${h}, query block ${q}: key block ${k} is masked for all its queries`);
         indices[slot * maxKeyBlocks + b] = k;
       });
     });
@@ -143,7 +147,7 @@ export class Gpt2Engine {
         if (layer.captureAttention) probsByLayer.set(layer.index, frame.storage(heads * layer.tokens * layer.tokens * 4, `probs ${layer.index}`));
       }
       const blockBuffers = plan.layers.map((layer) => {
-        const packed = packKeyBlocks(layer.keyBlocks, layer.tokens);
+        const packed = packKeyBlocks(layer.keyBlocks, layer.tokens, layer.bidirectionalPrefix);
         return {
           counts: frame.storageWith(packed.counts, `block counts ${layer.index}`),
           indices: frame.storageWith(packed.indices, `block indices ${layer.index}`),
@@ -196,7 +200,7 @@ export class Gpt2Engine {
         const probs = probsByLayer.get(l);
         kernels.attention({
           qkv, blockCounts: blockBuffers[l]!.counts, blockIndices: blockBuffers[l]!.indices, out: attended,
-          tokens, heads, headDim, maxKeyBlocks: blockBuffers[l]!.maxKeyBlocks,
+          tokens, heads, headDim, maxKeyBlocks: blockBuffers[l]!.maxKeyBlocks, bidirectionalPrefix: layerPlan.bidirectionalPrefix,
           probs, dropout: attentionDropout,
         });
         const attnResidualDropout = dropoutAt(DropoutSite.Residual, dropout?.rates.residual ?? 0, 2 * l);

@@ -6,7 +6,7 @@ import { GpuContext } from './gpuContext';
 import { packKeyBlocks } from './gpt2Engine';
 import { randomGpt2Weights, relativeError, runKernels, seededFloats } from './kernelHarness';
 import { nodeDevice } from './nodeDevice';
-import { denseCausalKeyBlocks, type KeyBlockLists } from './plan';
+import { denseKeyBlocks, type KeyBlockLists } from './plan';
 import { DropoutSite } from './random';
 
 const TOLERANCE = 1e-4;
@@ -97,24 +97,26 @@ describe('WGSL kernels match their CPU twins', () => {
     Array.from({ length: 3 }, (_, q) => slidingWindowBlocks(q, 1, 1, 16)),
   );
   it.each([
-    { name: 'dense causal', lists: denseCausalKeyBlocks(tokens, heads) },
-    { name: 'sliding window (block 1 of query block 2 skipped)', lists: sliding },
-    { name: 'dense with dropout', lists: denseCausalKeyBlocks(tokens, heads), dropout: true },
-  ])('attention: $name, with capture', async ({ name, lists, dropout }) => {
+    { name: 'dense causal', lists: denseKeyBlocks(tokens, heads), prefix: 0 },
+    { name: 'sliding window (block 1 of query block 2 skipped)', lists: sliding, prefix: 0 },
+    { name: 'dense with dropout', lists: denseKeyBlocks(tokens, heads), prefix: 0, dropout: true },
+    { name: 'bidirectional (ViT)', lists: denseKeyBlocks(tokens, heads, tokens), prefix: tokens },
+    { name: 'prefix LM, 20-token prefix (VLM)', lists: denseKeyBlocks(tokens, heads, 20), prefix: 20 },
+  ])('attention: $name, with capture', async ({ name, lists, prefix, dropout }) => {
     const qkv = seededFloats(tokens * 3 * heads * headDim, 12, 2);
     const drop = dropout ? { rate: 0.2, seed: 77, sample: 3, site: DropoutSite.Attention, layer: 1 } : undefined;
-    const packed = packKeyBlocks(lists, tokens);
+    const packed = packKeyBlocks(lists, tokens, prefix);
     const gpu = await runKernels(context, (k, frame) => {
       const out = frame.storage(tokens * heads * headDim * 4, 'out');
       const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
       k.attention({
         qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
         blockIndices: frame.storageWith(packed.indices, 'indices'), out, probs, tokens, heads, headDim,
-        maxKeyBlocks: packed.maxKeyBlocks, dropout: drop,
+        maxKeyBlocks: packed.maxKeyBlocks, bidirectionalPrefix: prefix, dropout: drop,
       });
       return { out: { buffer: out, length: tokens * heads * headDim }, probs: { buffer: probs, length: heads * tokens * tokens } };
     });
-    const expected = cpu.attention(qkv, lists, tokens, heads, headDim, drop);
+    const expected = cpu.attention(qkv, lists, tokens, heads, headDim, prefix, drop);
     expectClose(`attention ${name}: output`, gpu['out']!, expected.out);
     expectClose(`attention ${name}: probabilities`, gpu['probs']!, expected.probs);
   });
@@ -127,7 +129,7 @@ describe('WGSL kernels match their CPU twins', () => {
       k.attention({
         qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
         blockIndices: frame.storageWith(packed.indices, 'indices'), out: frame.storage(tokens * heads * headDim * 4, 'out'), probs,
-        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks,
+        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, bidirectionalPrefix: 0,
       });
       return { probs: { buffer: probs, length: heads * tokens * tokens } };
     });
@@ -138,6 +140,27 @@ describe('WGSL kernels match their CPU twins', () => {
     expect(probs[row + 0]).toBeGreaterThan(0);
     const rowSum = probs.slice(row, row + tokens).reduce((a, b) => a + b, 0);
     expect(rowSum).toBeCloseTo(1, 5);
+  });
+
+  it('inside a bidirectional prefix queries see later prefix keys, and text queries stay causal', async () => {
+    const prefix = 20;
+    const qkv = seededFloats(tokens * 3 * heads * headDim, 16, 2);
+    const packed = packKeyBlocks(denseKeyBlocks(tokens, heads, prefix), tokens, prefix);
+    const gpu = await runKernels(context, (k, frame) => {
+      const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
+      k.attention({
+        qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
+        blockIndices: frame.storageWith(packed.indices, 'indices'), out: frame.storage(tokens * heads * headDim * 4, 'out'), probs,
+        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, bidirectionalPrefix: prefix,
+      });
+      return { probs: { buffer: probs, length: heads * tokens * tokens } };
+    });
+    const probs = gpu['probs']!;
+    const row = (i: number) => probs.slice(i * tokens, (i + 1) * tokens);
+    expect(row(3)[19]).toBeGreaterThan(0); // a prefix query sees the last prefix key
+    expect(row(3)[20]).toBe(0); // but no text key
+    expect(row(25)[26]).toBe(0); // a text query sees no later key
+    expect(row(25).slice(0, 26).every((p) => p > 0)).toBe(true);
   });
 
   it('selectKeep, prefix sum and gatherRows compact in order, with ties broken by index', async () => {

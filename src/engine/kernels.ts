@@ -91,12 +91,12 @@ export class KernelRecorder {
 
   attention(args: {
     qkv: GPUBuffer; blockCounts: GPUBuffer; blockIndices: GPUBuffer; out: GPUBuffer; probs?: GPUBuffer;
-    tokens: number; heads: number; headDim: number; maxKeyBlocks: number; dropout?: DropoutArgs;
+    tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number; dropout?: DropoutArgs;
   }): void {
     const uniform = this.#frame.uniform(
       [
         ['u32', args.tokens], ['u32', args.heads], ['u32', args.headDim], ['u32', args.maxKeyBlocks],
-        ['f32', 1 / Math.sqrt(args.headDim)], ['f32', args.dropout?.rate ?? 0], ['u32', 0], ['u32', 0],
+        ['f32', 1 / Math.sqrt(args.headDim)], ['f32', args.dropout?.rate ?? 0], ['u32', args.bidirectionalPrefix], ['u32', 0],
         ...streamFields(args.dropout),
       ],
       'attention params',

@@ -44,6 +44,11 @@ export interface LayerPlan {
   index: number;
   /** Tokens this layer computes (after every earlier prune step). */
   tokens: number;
+  /**
+   * Query i sees key j when j ≤ i or j < bidirectionalPrefix: 0 is causal attention (GPT-2), `tokens` is fully
+   * bidirectional (ViT), the image-token count is a prefix LM (image tokens see each other, text stays causal).
+   */
+  bidirectionalPrefix: number;
   keyBlocks: KeyBlockLists;
   /** Whether the attention probabilities are written out (for a map panel or a pruning score). */
   captureAttention: boolean;
@@ -68,10 +73,15 @@ export function blockCount(tokens: number, blockSize = ATTENTION_BLOCK): number 
   return Math.ceil(tokens / blockSize);
 }
 
-/** Dense causal lists: query block q reads key blocks 0..q. */
-export function denseCausalKeyBlocks(tokens: number, heads: number, blockSize = ATTENTION_BLOCK): KeyBlockLists {
+/** Dense lists: query block q reads every key block its mask allows, 0..q and any block inside the prefix. */
+export function denseKeyBlocks(tokens: number, heads: number, bidirectionalPrefix = 0, blockSize = ATTENTION_BLOCK): KeyBlockLists {
   const perHead = Array.from({ length: blockCount(tokens, blockSize) }, (_, q) =>
-    Array.from({ length: q + 1 }, (_, k) => k),
+    Array.from({ length: Math.max(q, lastVisibleBlock(q, bidirectionalPrefix, blockSize)) + 1 }, (_, k) => k),
   );
   return Array.from({ length: heads }, () => perHead);
+}
+
+/** The last key block any query of block q may read: its own, or the last block touching the prefix. */
+export function lastVisibleBlock(queryBlock: number, bidirectionalPrefix: number, blockSize = ATTENTION_BLOCK): number {
+  return Math.max(queryBlock, blockCount(bidirectionalPrefix, blockSize) - 1);
 }

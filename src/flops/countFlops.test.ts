@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { denseCausalKeyBlocks, type ExecutionPlan, type KeyBlockLists, type PruneStep } from '../engine/plan';
+import { denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type PruneStep } from '../engine/plan';
 import type { Gpt2Config } from '../models/config';
-import { FLOP_CONVENTION, countFlops, denseCausalPlanFor, denseReference, tilePairs } from './countFlops';
+import { FLOP_CONVENTION, countFlops, countPairs, densePairs, densePlanFor, denseReference, tilePairs } from './countFlops';
 
 // Tiny model: d = 16, H = 2 (dh = 8), L = 2, V = 50.
 const tiny: Gpt2Config = {
@@ -25,12 +25,12 @@ const gpt2Small: Gpt2Config = {
 };
 
 function densePlan(config: Gpt2Config, tokens: number, blockSize: number, logitsRows: 'last' | 'all'): ExecutionPlan {
-  const keyBlocks = denseCausalKeyBlocks(tokens, config.n_head, blockSize);
+  const keyBlocks = denseKeyBlocks(tokens, config.n_head, 0, blockSize);
   return {
     config,
     inputTokens: tokens,
     blockSize,
-    layers: Array.from({ length: config.n_layer }, (_, index) => ({ index, tokens, keyBlocks, captureAttention: false })),
+    layers: Array.from({ length: config.n_layer }, (_, index) => ({ index, tokens, bidirectionalPrefix: 0, keyBlocks, captureAttention: false })),
     pruning: [],
     dropout: null,
     logitsRows,
@@ -48,6 +48,9 @@ describe('tilePairs', () => {
     expect(tilePairs(2, 2, 37, 16)).toEqual({ executed: 25, useful: (5 * 6) / 2 }); // 15
     expect(tilePairs(2, 0, 37, 16)).toEqual({ executed: 80, useful: 80 });
     expect(tilePairs(0, 1, 37, 16)).toEqual({ executed: 256, useful: 0 }); // above the diagonal
+    // Inside a bidirectional prefix keys above the diagonal count too.
+    expect(tilePairs(0, 1, 37, 16, 37)).toEqual({ executed: 256, useful: 256 });
+    expect(tilePairs(0, 1, 37, 16, 20)).toEqual({ executed: 256, useful: 16 * 4 }); // keys 16..19 of the prefix
     expect(tilePairs(3, 0, 37, 16)).toEqual({ executed: 0, useful: 0 }); // past the tokens
   });
 });
@@ -74,7 +77,7 @@ describe('countFlops on a dense causal plan', () => {
     const layer = report.layers[0]!;
     expect(layer.executedPairs).toBe(1906);
     expect(layer.usefulPairs).toBe(1406); // 953 − upper triangles (120 + 120 + 10 = 250) = 703 per head
-    expect(layer.denseCausalPairs).toBe(1406);
+    expect(layer.densePairs).toBe(1406);
     expect(layer.squarePairs).toBe(2 * 37 * 37);
     // Layer MACs: 37·12·16² = 113664 for the projections and MLP, 2·1906·8 = 30496 for QKᵀ and PV.
     expect(layer.macs).toEqual({
@@ -134,7 +137,7 @@ describe('countFlops with techniques', () => {
     const tokens = 69;
     const dense = densePlan(tiny, tokens, 16, 'last');
     const window = [[0], [0, 1], [0, 1, 2], [0, 2, 3], [0, 3, 4]];
-    const denseHead = denseCausalKeyBlocks(tokens, 1, 16)[0]!;
+    const denseHead = denseKeyBlocks(tokens, 1, 0, 16)[0]!;
     // Head 0 uses the window, head 1 stays dense.
     const keyBlocks: KeyBlockLists = [window, denseHead];
     const sparse: ExecutionPlan = {
@@ -170,8 +173,8 @@ describe('countFlops with techniques', () => {
     const K = 2;
     const scorer = { source: '', constants: {}, macs: 1234, reference: () => new Float32Array(n) };
     const step: PruneStep = { technique: 'fastv', beforeLayer: K, scoreFromLayer: K - 1, tokensBefore: n, keep: k, scorer };
-    const keyN = denseCausalKeyBlocks(n, 2, 16);
-    const keyK = denseCausalKeyBlocks(k, 2, 16);
+    const keyN = denseKeyBlocks(n, 2, 0, 16);
+    const keyK = denseKeyBlocks(k, 2, 0, 16);
     const plan: ExecutionPlan = {
       config,
       inputTokens: n,
@@ -179,6 +182,7 @@ describe('countFlops with techniques', () => {
       layers: [0, 1, 2, 3].map((index) => ({
         index,
         tokens: index < K ? n : k,
+        bidirectionalPrefix: 0,
         keyBlocks: index < K ? keyN : keyK,
         captureAttention: index === K - 1,
       })),
@@ -202,7 +206,7 @@ describe('countFlops with techniques', () => {
     expect(report.perSample.macs).toBe(2 * 144160 + 2 * 72192 + 1234 + 800); // 434738
     // Dense reference: four layers of C(37) and the same LM head.
     expect(denseReference(plan).perSample.macs).toBe(4 * 144160 + 800); // 577440
-    const denseLayers = denseCausalPlanFor(plan).layers;
+    const denseLayers = densePlanFor(plan).layers;
     expect(denseLayers.map((l) => l.tokens)).toEqual([37, 37, 37, 37]);
   });
 
@@ -245,5 +249,21 @@ describe('countFlops with techniques', () => {
   it('names the convention for the tooltip', () => {
     expect(FLOP_CONVENTION).toMatch(/2 × MACs/);
     expect(FLOP_CONVENTION).toMatch(/FlopCounterMode/);
+  });
+});
+
+describe('bidirectional prefixes (ViT, a VLM\'s image tokens)', () => {
+  it('dense pairs: n(n+1)/2 causal, n² bidirectional, and prefix² + the causal rest in between', () => {
+    expect(densePairs(37, 0)).toBe((37 * 38) / 2);
+    expect(densePairs(37, 37)).toBe(37 * 37);
+    // Queries 0–3 see the 4 prefix keys; queries 4–9 see 5…10 keys.
+    expect(densePairs(10, 4)).toBe(4 * 4 + (5 + 6 + 7 + 8 + 9 + 10));
+  });
+
+  it('the dense bidirectional lists are counted as n² useful pairs per head', () => {
+    const tokens = 37;
+    const lists = denseKeyBlocks(tokens, 2, tokens, 16);
+    expect(lists[0]![0]).toEqual([0, 1, 2]);
+    expect(countPairs(lists, tokens, 16, tokens)).toEqual({ executed: 2 * 37 * 37, useful: 2 * 37 * 37 });
   });
 });

@@ -1,4 +1,4 @@
-import { denseCausalKeyBlocks, type ExecutionPlan, type KeyBlockLists, type LayerPlan } from '../engine/plan';
+import { denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type LayerPlan } from '../engine/plan';
 import type { Gpt2Config } from '../models/config';
 
 /** Tooltip text for the FLOPs panel: which convention every number in a FlopReport follows. */
@@ -58,13 +58,13 @@ export interface LayerFlops {
   usefulMacsTotal: number;
   /** (query, key) pairs in every listed tile, clipped to `tokens`, summed over heads. */
   executedPairs: number;
-  /** Executed pairs that are causal (key ≤ query), summed over heads. */
+  /** Executed pairs the mask allows (key ≤ query, or both inside the bidirectional prefix), summed over heads. */
   usefulPairs: number;
-  /** H·n(n+1)/2: what dense causal attention on this layer's tokens would need. */
-  denseCausalPairs: number;
+  /** What dense attention on this layer's tokens would need: H·n(n+1)/2 when causal, H·n² when bidirectional. */
+  densePairs: number;
   /** H·n²: the unmasked square that PyTorch's sdpa_flop_count assumes. */
   squarePairs: number;
-  /** usefulPairs / denseCausalPairs (1 for dense causal attention). */
+  /** usefulPairs / densePairs (1 for dense attention). */
   attentionDensity: number;
   /** Overhead broken down by technique (sums to macs.overhead). */
   overhead: OverheadItem[];
@@ -129,8 +129,8 @@ export interface FlopReport {
   total: FlopTotals;
   executedPairs: number;
   usefulPairs: number;
-  denseCausalPairs: number;
-  /** Σ usefulPairs / Σ denseCausalPairs over layers (on each layer's own tokens). */
+  densePairs: number;
+  /** Σ usefulPairs / Σ densePairs over layers (on each layer's own tokens). */
   attentionDensity: number;
 }
 
@@ -163,32 +163,32 @@ function addParts(a: NonMatmulParts, b: NonMatmulParts, scale = 1): NonMatmulPar
  * Pairs of one (query block, key block) tile on `tokens` tokens: executed = the tile clipped to the tokens,
  * useful = the executed pairs with key ≤ query.
  */
-export function tilePairs(queryBlock: number, keyBlock: number, tokens: number, blockSize: number): PairCount {
+export function tilePairs(queryBlock: number, keyBlock: number, tokens: number, blockSize: number, bidirectionalPrefix = 0): PairCount {
   const q0 = queryBlock * blockSize;
   const q1 = Math.min(q0 + blockSize, tokens);
   const k0 = keyBlock * blockSize;
   const k1 = Math.min(k0 + blockSize, tokens);
   if (q1 <= q0 || k1 <= k0) return { executed: 0, useful: 0 };
-  const rows = q1 - q0;
-  const cols = k1 - k0;
-  let useful: number;
-  if (k1 - 1 <= q0) useful = rows * cols; // every key precedes every query
-  else if (k0 > q1 - 1) useful = 0; // every key follows every query
-  else {
-    useful = 0;
-    for (let i = q0; i < q1; i++) useful += Math.max(0, Math.min(i + 1, k1) - k0);
-  }
-  return { executed: rows * cols, useful };
+  let useful = 0;
+  // Query i sees keys [0, max(i + 1, prefix)); count those inside [k0, k1).
+  for (let i = q0; i < q1; i++) useful += Math.max(0, Math.min(Math.max(i + 1, bidirectionalPrefix), k1) - k0);
+  return { executed: (q1 - q0) * (k1 - k0), useful };
+}
+
+/** Pairs the dense mask allows for one head: causal, plus both directions inside the prefix. */
+export function densePairs(tokens: number, bidirectionalPrefix: number): number {
+  const prefix = Math.min(bidirectionalPrefix, tokens);
+  return prefix * prefix + ((tokens - prefix) * (tokens + prefix + 1)) / 2;
 }
 
 /** Executed and useful pairs of one layer's key-block lists, summed over heads and query blocks. */
-export function countPairs(lists: KeyBlockLists, tokens: number, blockSize: number): PairCount {
+export function countPairs(lists: KeyBlockLists, tokens: number, blockSize: number, bidirectionalPrefix = 0): PairCount {
   let executed = 0;
   let useful = 0;
   for (const head of lists) {
     head.forEach((keyBlocks, q) => {
       for (const k of keyBlocks) {
-        const tile = tilePairs(q, k, tokens, blockSize);
+        const tile = tilePairs(q, k, tokens, blockSize, bidirectionalPrefix);
         executed += tile.executed;
         useful += tile.useful;
       }
@@ -215,7 +215,7 @@ function countLayer(plan: ExecutionPlan, layer: LayerPlan): LayerFlops {
   const m = 4 * d;
   const drop = dropoutRates(plan);
 
-  const pairs = countPairs(layer.keyBlocks, n, plan.blockSize);
+  const pairs = countPairs(layer.keyBlocks, n, plan.blockSize, layer.bidirectionalPrefix);
   const overhead: OverheadItem[] = plan.pruning
     .filter((step) => step.beforeLayer === layer.index)
     .map((step) => ({ technique: step.technique, macs: step.scorer.macs }));
@@ -245,7 +245,7 @@ function countLayer(plan: ExecutionPlan, layer: LayerPlan): LayerFlops {
     compaction,
   };
   const nonMatmul = sumParts(nonMatmulParts);
-  const denseCausalPairs = (heads * n * (n + 1)) / 2;
+  const denseMaskPairs = heads * densePairs(n, layer.bidirectionalPrefix);
 
   return {
     layer: layer.index,
@@ -255,9 +255,9 @@ function countLayer(plan: ExecutionPlan, layer: LayerPlan): LayerFlops {
     usefulMacsTotal,
     executedPairs: pairs.executed,
     usefulPairs: pairs.useful,
-    denseCausalPairs,
+    densePairs: denseMaskPairs,
     squarePairs: heads * n * n,
-    attentionDensity: denseCausalPairs > 0 ? pairs.useful / denseCausalPairs : 1,
+    attentionDensity: denseMaskPairs > 0 ? pairs.useful / denseMaskPairs : 1,
     overhead,
     nonMatmul,
     nonMatmulParts,
@@ -330,14 +330,14 @@ export function countFlops(plan: ExecutionPlan): FlopReport {
   let parts = addParts(embeddingParts, headParts);
   let executedPairs = 0;
   let usefulPairs = 0;
-  let denseCausalPairs = 0;
+  let densePairTotal = 0;
   for (const layer of layers) {
     macs += layer.macsTotal;
     usefulMacs += layer.usefulMacsTotal;
     parts = addParts(parts, layer.nonMatmulParts);
     executedPairs += layer.executedPairs;
     usefulPairs += layer.usefulPairs;
-    denseCausalPairs += layer.denseCausalPairs;
+    densePairTotal += layer.densePairs;
   }
   const samples = plan.dropout ? plan.dropout.samples : 1;
 
@@ -353,15 +353,16 @@ export function countFlops(plan: ExecutionPlan): FlopReport {
     total: totals(macs, usefulMacs, parts, samples),
     executedPairs,
     usefulPairs,
-    denseCausalPairs,
-    attentionDensity: denseCausalPairs > 0 ? usefulPairs / denseCausalPairs : 1,
+    densePairs: densePairTotal,
+    attentionDensity: densePairTotal > 0 ? usefulPairs / densePairTotal : 1,
   };
 }
 
-/** The same model and input with no technique: dense causal key-block lists, no pruning, no dropout. */
-export function denseCausalPlanFor(plan: ExecutionPlan): ExecutionPlan {
+/** The same model and input with no technique: dense key-block lists, no pruning, no dropout. */
+export function densePlanFor(plan: ExecutionPlan): ExecutionPlan {
   const { config, inputTokens, blockSize } = plan;
-  const keyBlocks = denseCausalKeyBlocks(inputTokens, config.n_head, blockSize);
+  const bidirectionalPrefix = plan.layers[0]?.bidirectionalPrefix ?? 0;
+  const keyBlocks = denseKeyBlocks(inputTokens, config.n_head, bidirectionalPrefix, blockSize);
   return {
     config,
     inputTokens,
@@ -369,6 +370,7 @@ export function denseCausalPlanFor(plan: ExecutionPlan): ExecutionPlan {
     layers: Array.from({ length: config.n_layer }, (_, index) => ({
       index,
       tokens: inputTokens,
+      bidirectionalPrefix,
       keyBlocks,
       captureAttention: false,
     })),
@@ -379,7 +381,7 @@ export function denseCausalPlanFor(plan: ExecutionPlan): ExecutionPlan {
   };
 }
 
-/** FlopReport of `denseCausalPlanFor(plan)`: the outline the panel draws next to the current bars. */
+/** FlopReport of `densePlanFor(plan)`: the outline the panel draws next to the current bars. */
 export function denseReference(plan: ExecutionPlan): FlopReport {
-  return countFlops(denseCausalPlanFor(plan));
+  return countFlops(densePlanFor(plan));
 }

@@ -1,6 +1,6 @@
 import type { Gpt2Config } from '../models/config';
 import {
-  ATTENTION_BLOCK, denseCausalKeyBlocks, type DropoutPlan, type ExecutionPlan, type KeyBlockLists, type LayerPlan, type PruneStep,
+  ATTENTION_BLOCK, denseKeyBlocks, type DropoutPlan, type ExecutionPlan, type KeyBlockLists, type LayerPlan, type PruneStep,
 } from '../engine/plan';
 import { techniqueById } from './registry';
 import type { ActiveTechnique, Technique } from './types';
@@ -33,15 +33,17 @@ export function buildPlan(config: Gpt2Config, inputTokens: number, active: reado
 
   const pruning = planPruning(config, inputTokens, enabled);
   const captureLayers = new Set([...(options.captureLayers ?? []), ...pruning.map((p) => p.scoreFromLayer)]);
+  // GPT-2 attends causally. Bidirectional models (ViT, a VLM's image prefix) set this from their configuration.
+  const bidirectionalPrefix = 0;
   const layers: LayerPlan[] = [];
   let tokens = inputTokens;
   for (let index = 0; index < config.n_layer; index++) {
     tokens = pruning.find((p) => p.beforeLayer === index)?.keep ?? tokens;
-    let keyBlocks: KeyBlockLists = denseCausalKeyBlocks(tokens, config.n_head, ATTENTION_BLOCK);
+    let keyBlocks: KeyBlockLists = denseKeyBlocks(tokens, config.n_head, bidirectionalPrefix);
     for (const { technique, params } of enabled) {
       if (technique.restrictKeyBlocks) keyBlocks = technique.restrictKeyBlocks(keyBlocks, { config, layer: index, tokens, blockSize: ATTENTION_BLOCK }, params);
     }
-    layers.push({ index, tokens, keyBlocks: withDiagonal(keyBlocks), captureAttention: captureLayers.has(index) });
+    layers.push({ index, tokens, bidirectionalPrefix, keyBlocks: withDiagonal(keyBlocks), captureAttention: captureLayers.has(index) });
   }
 
   return {

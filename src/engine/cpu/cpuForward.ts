@@ -42,7 +42,15 @@ export function cpuForward(config: Gpt2Config, weights: Gpt2Weights, plan: Execu
     const w = weights.layers[l]!;
     const normed = cpu.layerNorm(x, w.ln1Weight, w.ln1Bias, tokens, channels, 0, epsilon);
     const qkv = cpu.matmul(normed, w.attnQkvWeight, w.attnQkvBias, tokens, 3 * channels, channels);
-    const attended = cpu.attention(qkv, layerPlan.keyBlocks, tokens, heads, headDim, dropoutAt(DropoutSite.Attention, dropout?.rates.attention ?? 0, l));
+    const attended = cpu.attention(
+      qkv,
+      layerPlan.keyBlocks,
+      tokens,
+      heads,
+      headDim,
+      layerPlan.bidirectionalPrefix,
+      dropoutAt(DropoutSite.Attention, dropout?.rates.attention ?? 0, l),
+    );
     allProbs.push(attended.probs);
     const residualRate = dropout?.rates.residual ?? 0;
     x = cpu.matmul(attended.out, w.attnProjWeight, w.attnProjBias, tokens, channels, channels, {

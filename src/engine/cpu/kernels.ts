@@ -88,8 +88,19 @@ export interface AttentionOutput {
   probs: Float32Array;
 }
 
-/** Causal attention over GPT-2's fused qkv rows, reading only the listed key blocks of each (head, query block). */
-export function attention(qkv: Float32Array, lists: KeyBlockLists, tokens: number, heads: number, headDim: number, dropout?: CpuDropout): AttentionOutput {
+/**
+ * Attention over GPT-2's fused qkv rows, reading only the listed key blocks of each (head, query block). Query i sees
+ * key j when j ≤ i or j < bidirectionalPrefix.
+ */
+export function attention(
+  qkv: Float32Array,
+  lists: KeyBlockLists,
+  tokens: number,
+  heads: number,
+  headDim: number,
+  bidirectionalPrefix: number,
+  dropout?: CpuDropout,
+): AttentionOutput {
   const channels = heads * headDim;
   const row = 3 * channels;
   const scale = 1 / Math.sqrt(headDim);
@@ -103,7 +114,7 @@ export function attention(qkv: Float32Array, lists: KeyBlockLists, tokens: numbe
         return Array.from({ length: Math.max(0, Math.min(start + ATTENTION_BLOCK, tokens) - start) }, (_, j) => start + j);
       });
       for (let i = q * ATTENTION_BLOCK; i < Math.min((q + 1) * ATTENTION_BLOCK, tokens); i++) {
-        const visible = keys.filter((j) => j <= i);
+        const visible = keys.filter((j) => j <= i || j < bidirectionalPrefix);
         const scores = visible.map((j) => {
           let s = 0;
           for (let d = 0; d < headDim; d++) s += qkv[i * row + h * headDim + d]! * scale * qkv[j * row + channels + h * headDim + d]!;
