@@ -1,5 +1,8 @@
-// Logits of the tied LM head: out[M, V] = x[M, C] · wte[V, C]ᵀ. Both operands are read as vec4 along C (C must be a
+// Output head: out[M, V] = x[M, C] · w[V, C]ᵀ (+ bias[V]). GPT-2's LM head is tied to wte [V, C] and has no bias;
+// a ViT classifier is an nn.Linear [labels, C] with a bias. Both operands are read as vec4 along C (C must be a
 // multiple of 4); V may be any size (GPT-2's 50257 is odd), so the output is scalar.
+
+override HAS_BIAS: bool = false;
 
 struct LmHeadParams {
   m: u32,
@@ -10,8 +13,9 @@ struct LmHeadParams {
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> wte: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> params: LmHeadParams;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> params: LmHeadParams;
 
 @compute @workgroup_size(16, 4)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
@@ -34,7 +38,11 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   }
   for (var r = 0u; r < rows; r++) {
     for (var v = 0u; v < cols; v++) {
-      out[(row0 + r) * params.vocab + vocab0 + v] = acc[r][v];
+      var value = acc[r][v];
+      if (HAS_BIAS) {
+        value += bias[vocab0 + v];
+      }
+      out[(row0 + r) * params.vocab + vocab0 + v] = value;
     }
   }
 }

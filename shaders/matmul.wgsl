@@ -1,11 +1,14 @@
 // out[M, N] = epilogue(a[M, K] · w[K, N] + bias[N]) with w in GPT-2's Conv1D layout [in, out].
-// Epilogues (override constants): GELU (tanh approximation, GPT-2's "gelu_new"), then RESIDUAL:
-// out = residual + dropout(result), the residual branch of a transformer block.
+// Epilogues (override constants): ACTIVATION (GELU as GPT-2's tanh approximation "gelu_new", or exact erf GELU
+// as ViT's "gelu"), then RESIDUAL: out = residual + dropout(result), the residual branch of a transformer block.
 // Each thread owns a 4×4 register tile and loads w as vec4 along N: no shared memory and no barriers, the fastest
 // shape on CPU adapters (../shared/platform.md); N must be a multiple of 4.
 #include "random.wgsl"
 
-override GELU: bool = false;
+const ACTIVATION_NONE = 0u;
+const ACTIVATION_GELU_TANH = 1u;
+const ACTIVATION_GELU_ERF = 2u;
+override ACTIVATION: u32 = ACTIVATION_NONE;
 override RESIDUAL: bool = false;
 override DROPOUT: bool = false;
 
@@ -30,6 +33,18 @@ fn gelu_tanh(x: vec4<f32>) -> vec4<f32> {
   return 0.5 * x * (1.0 + tanh(clamp(inner, vec4(-15.0), vec4(15.0))));
 }
 
+// WGSL has no erf: Abramowitz & Stegun 7.1.26, absolute error below 1.5e-7 (src/engine/cpu/kernels.ts has the twin).
+fn erf_approx(x: vec4<f32>) -> vec4<f32> {
+  let a = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(x) * (1.0 - poly * exp(-a * a));
+}
+
+fn gelu_erf(x: vec4<f32>) -> vec4<f32> {
+  return 0.5 * x * (1.0 + erf_approx(x * 0.7071067811865476));
+}
+
 @compute @workgroup_size(16, 4)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   let n4 = params.n / 4u;
@@ -49,8 +64,10 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   let b = bias[col4];
   for (var r = 0u; r < rows; r++) {
     var v = acc[r] + b;
-    if (GELU) {
+    if (ACTIVATION == ACTIVATION_GELU_TANH) {
       v = gelu_tanh(v);
+    } else if (ACTIVATION == ACTIVATION_GELU_ERF) {
+      v = gelu_erf(v);
     }
     let index = (row0 + r) * n4 + col4;
     if (RESIDUAL) {

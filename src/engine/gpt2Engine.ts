@@ -210,7 +210,7 @@ export class Gpt2Engine {
         });
         [x, spare] = [spare, x];
         kernels.layerNorm({ x, gamma: w.ln2Weight, beta: w.ln2Bias, out: normed, rows: tokens, channels, rowOffset: 0, epsilon });
-        kernels.matmul({ a: normed, w: w.mlpFcWeight, bias: w.mlpFcBias, out: mlp, m: tokens, n: 4 * channels, k: channels, gelu: true });
+        kernels.matmul({ a: normed, w: w.mlpFcWeight, bias: w.mlpFcBias, out: mlp, m: tokens, n: 4 * channels, k: channels, activation: 'gelu-tanh' });
         const mlpResidualDropout = dropoutAt(DropoutSite.Residual, dropout?.rates.residual ?? 0, 2 * l + 1);
         kernels.matmul({
           a: mlp, w: w.mlpProjWeight, bias: w.mlpProjBias, out: spare, m: tokens, n: channels, k: 4 * channels, residual: x,

@@ -63,33 +63,60 @@ describe('WGSL kernels match their CPU twins', () => {
 
   it.each([
     { name: 'plain', m: 7, n: 12, k: 9 },
-    { name: 'GELU', m: 5, n: 20, k: 13, gelu: true },
+    { name: 'GELU tanh', m: 5, n: 20, k: 13, activation: 'gelu-tanh' as const },
+    { name: 'GELU erf', m: 5, n: 20, k: 13, activation: 'gelu-erf' as const },
     { name: 'residual', m: 6, n: 8, k: 16, residual: true },
     { name: 'residual with dropout', m: 9, n: 16, k: 8, residual: true, dropout: true },
-  ])('matmul: $name', async ({ name, m, n, k, gelu, residual, dropout }) => {
+  ])('matmul: $name', async ({ name, m, n, k, activation, residual, dropout }) => {
     const a = seededFloats(m * k, 6), w = seededFloats(k * n, 7), bias = seededFloats(n, 8), res = seededFloats(m * n, 9);
     const drop = dropout ? { rate: 0.25, seed: 5, sample: 1, site: DropoutSite.Residual, layer: 3 } : undefined;
     const gpu = await runKernels(context, (kernels, frame) => {
       const out = frame.storage(m * n * 4, 'out');
       kernels.matmul({
-        a: frame.storageWith(a, 'a'), w: frame.storageWith(w, 'w'), bias: frame.storageWith(bias, 'bias'), out, m, n, k, gelu,
+        a: frame.storageWith(a, 'a'), w: frame.storageWith(w, 'w'), bias: frame.storageWith(bias, 'bias'), out, m, n, k, activation,
         residual: residual ? frame.storageWith(res, 'res') : undefined, dropout: drop,
       });
       return { out: { buffer: out, length: m * n } };
     });
-    const expected = cpu.matmul(a, w, bias, m, n, k, { gelu, residual: residual ? res : undefined, dropout: drop });
+    const expected = cpu.matmul(a, w, bias, m, n, k, { activation, residual: residual ? res : undefined, dropout: drop });
     expectClose(`matmul ${name}`, gpu['out']!, expected);
   });
 
-  it('lmHead with a vocabulary that is not a multiple of 4', async () => {
+  it('lmHead with a vocabulary that is not a multiple of 4, without and with a bias (classifier)', async () => {
     const m = 5, vocab = 13, channels = 8;
-    const x = seededFloats(m * channels, 10), wte = seededFloats(vocab * channels, 11);
+    const x = seededFloats(m * channels, 10), wte = seededFloats(vocab * channels, 11), bias = seededFloats(vocab, 17);
     const gpu = await runKernels(context, (k, frame) => {
-      const out = frame.storage(m * vocab * 4, 'out');
-      k.lmHead({ x: frame.storageWith(x, 'x'), wte: frame.storageWith(wte, 'wte'), out, m, vocab, channels });
-      return { out: { buffer: out, length: m * vocab } };
+      const buffers = { x: frame.storageWith(x, 'x'), wte: frame.storageWith(wte, 'wte') };
+      const tied = frame.storage(m * vocab * 4, 'tied');
+      const classifier = frame.storage(m * vocab * 4, 'classifier');
+      k.lmHead({ ...buffers, out: tied, m, vocab, channels });
+      k.lmHead({ ...buffers, bias: frame.storageWith(bias, 'bias'), out: classifier, m, vocab, channels });
+      return { tied: { buffer: tied, length: m * vocab }, classifier: { buffer: classifier, length: m * vocab } };
     });
-    expectClose('lmHead', gpu['out']!, cpu.lmHead(x, wte, m, vocab, channels));
+    expectClose('lmHead', gpu['tied']!, cpu.lmHead(x, wte, m, vocab, channels));
+    expectClose('lmHead with bias', gpu['classifier']!, cpu.lmHead(x, wte, m, vocab, channels, bias));
+  });
+
+  it('patchEmbed: CLS and patch rows with position embeddings, with and without dropout', async () => {
+    const geometry = { channels: 8, patch: 4, grid: 3, imageChannels: 3 };
+    const side = geometry.grid * geometry.patch;
+    const rows = geometry.grid * geometry.grid + 1;
+    const pixels = seededFloats(3 * side * side, 18), weight = seededFloats(3 * 16 * 8, 19), bias = seededFloats(8, 20);
+    const cls = seededFloats(8, 21), positions = seededFloats(rows * 8, 22);
+    const dropout = { rate: 0.2, seed: 4, sample: 1, site: DropoutSite.Embedding, layer: 0 };
+    const gpu = await runKernels(context, (k, frame) => {
+      const buffers = {
+        pixels: frame.storageWith(pixels, 'pixels'), weight: frame.storageWith(weight, 'weight'), bias: frame.storageWith(bias, 'bias'),
+        cls: frame.storageWith(cls, 'cls'), positions: frame.storageWith(positions, 'positions'), ...geometry,
+      };
+      const plain = frame.storage(rows * 8 * 4, 'plain');
+      const dropped = frame.storage(rows * 8 * 4, 'dropped');
+      k.patchEmbed({ ...buffers, out: plain });
+      k.patchEmbed({ ...buffers, out: dropped, dropout });
+      return { plain: { buffer: plain, length: rows * 8 }, dropped: { buffer: dropped, length: rows * 8 } };
+    });
+    expectClose('patchEmbed', gpu['plain']!, cpu.patchEmbed(pixels, weight, bias, cls, positions, geometry));
+    expectClose('patchEmbed with dropout', gpu['dropped']!, cpu.patchEmbed(pixels, weight, bias, cls, positions, geometry, dropout));
   });
 
   const tokens = 37, heads = 2, headDim = 8;

@@ -4,6 +4,9 @@ import { engineShader, techniqueShader } from './shaders';
 import type { Frame, GpuContext, PipelineConstants } from './gpuContext';
 import type { UniformField } from './uniforms';
 
+export type Activation = 'gelu-tanh' | 'gelu-erf';
+const ACTIVATION_CONSTANT: Record<Activation, number> = { 'gelu-tanh': 1, 'gelu-erf': 2 };
+
 /** A dropout site switched on for one dispatch. */
 export interface DropoutArgs {
   rate: number;
@@ -64,10 +67,10 @@ export class KernelRecorder {
     this.#dispatch('layernorm.wgsl', 'main', {}, [args.x, args.gamma, args.beta, args.out, uniform], [Math.ceil(args.rows / WORKGROUP_1D), 1]);
   }
 
-  /** out = [residual +] [dropout(] [gelu(] a·w + bias [)] [)] */
+  /** out = [residual +] [dropout(] [activation(] a·w + bias [)] [)] */
   matmul(args: {
     a: GPUBuffer; w: GPUBuffer; bias: GPUBuffer; out: GPUBuffer; m: number; n: number; k: number;
-    gelu?: boolean; residual?: GPUBuffer; dropout?: DropoutArgs;
+    activation?: Activation; residual?: GPUBuffer; dropout?: DropoutArgs;
   }): void {
     if (args.n % 4 !== 0) throw new Error(`matmul: N=${args.n} must be a multiple of 4`);
     if (args.dropout && !args.residual) throw new Error('matmul: dropout is only defined on the residual branch');
@@ -75,7 +78,11 @@ export class KernelRecorder {
       [['u32', args.m], ['u32', args.n], ['u32', args.k], ['f32', args.dropout?.rate ?? 0], ...streamFields(args.dropout)],
       'matmul params',
     );
-    const constants = { GELU: args.gelu ? 1 : 0, RESIDUAL: args.residual ? 1 : 0, DROPOUT: args.dropout ? 1 : 0 };
+    const constants = {
+      ACTIVATION: args.activation ? ACTIVATION_CONSTANT[args.activation] : 0,
+      RESIDUAL: args.residual ? 1 : 0,
+      DROPOUT: args.dropout ? 1 : 0,
+    };
     // An unused residual binding still needs a buffer; the bias is never written, so it can stand in.
     const residual = args.residual ?? args.bias;
     this.#dispatch('matmul.wgsl', 'main', constants, [args.a, args.w, args.bias, residual, args.out, uniform], [
@@ -84,9 +91,36 @@ export class KernelRecorder {
     ]);
   }
 
-  lmHead(args: { x: GPUBuffer; wte: GPUBuffer; out: GPUBuffer; m: number; vocab: number; channels: number }): void {
+  /** out = x · wᵀ (+ bias): GPT-2's tied LM head (w = wte) or a classifier. */
+  lmHead(args: { x: GPUBuffer; wte: GPUBuffer; bias?: GPUBuffer; out: GPUBuffer; m: number; vocab: number; channels: number }): void {
     const uniform = this.#frame.uniform([['u32', args.m], ['u32', args.vocab], ['u32', args.channels], ['u32', 0]], 'lm head params');
-    this.#dispatch('lm_head.wgsl', 'main', {}, [args.x, args.wte, args.out, uniform], [Math.ceil(args.vocab / 64), Math.ceil(args.m / 16)]);
+    // Without a bias the binding is never read; the weights stand in.
+    const bias = args.bias ?? args.wte;
+    this.#dispatch('lm_head.wgsl', 'main', { HAS_BIAS: args.bias ? 1 : 0 }, [args.x, args.wte, bias, args.out, uniform], [
+      Math.ceil(args.vocab / 64),
+      Math.ceil(args.m / 16),
+    ]);
+  }
+
+  /** ViT input rows: CLS, then every patch embedded, each plus its position embedding. */
+  patchEmbed(args: {
+    pixels: GPUBuffer; weight: GPUBuffer; bias: GPUBuffer; cls: GPUBuffer; positions: GPUBuffer; out: GPUBuffer;
+    channels: number; patch: number; grid: number; imageChannels: number; dropout?: DropoutArgs;
+  }): void {
+    const uniform = this.#frame.uniform(
+      [
+        ['u32', args.channels], ['u32', args.patch], ['u32', args.grid], ['u32', args.imageChannels],
+        ['f32', args.dropout?.rate ?? 0], ['u32', 0], ['u32', 0], ['u32', 0], ...streamFields(args.dropout),
+      ],
+      'patch embed params',
+    );
+    this.#dispatch(
+      'patch_embed.wgsl',
+      'main',
+      { DROPOUT: args.dropout ? 1 : 0 },
+      [args.pixels, args.weight, args.bias, args.cls, args.positions, args.out, uniform],
+      grid1d((args.grid * args.grid + 1) * args.channels),
+    );
   }
 
   attention(args: {

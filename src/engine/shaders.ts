@@ -5,6 +5,7 @@ import gatherRows from '../../shaders/gather_rows.wgsl?raw';
 import layernorm from '../../shaders/layernorm.wgsl?raw';
 import lmHead from '../../shaders/lm_head.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
+import patchEmbed from '../../shaders/patch_embed.wgsl?raw';
 import random from '../../shaders/random.wgsl?raw';
 import selectKeep from '../../shaders/select_keep.wgsl?raw';
 import { preprocessWgsl } from './wgsl';
@@ -18,6 +19,7 @@ export const shaderLibrary: Readonly<Record<string, string>> = {
   'layernorm.wgsl': layernorm,
   'lm_head.wgsl': lmHead,
   'matmul.wgsl': matmul,
+  'patch_embed.wgsl': patchEmbed,
   'random.wgsl': random,
   'select_keep.wgsl': selectKeep,
 };

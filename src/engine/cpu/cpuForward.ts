@@ -58,7 +58,7 @@ export function cpuForward(config: Gpt2Config, weights: Gpt2Weights, plan: Execu
       dropout: dropoutAt(DropoutSite.Residual, residualRate, 2 * l),
     });
     const normed2 = cpu.layerNorm(x, w.ln2Weight, w.ln2Bias, tokens, channels, 0, epsilon);
-    const hidden = cpu.matmul(normed2, w.mlpFcWeight, w.mlpFcBias, tokens, 4 * channels, channels, { gelu: true });
+    const hidden = cpu.matmul(normed2, w.mlpFcWeight, w.mlpFcBias, tokens, 4 * channels, channels, { activation: 'gelu-tanh' });
     x = cpu.matmul(hidden, w.mlpProjWeight, w.mlpProjBias, tokens, channels, 4 * channels, {
       residual: x,
       dropout: dropoutAt(DropoutSite.Residual, residualRate, 2 * l + 1),

@@ -43,13 +43,25 @@ export function geluTanh(x: number): number {
   return 0.5 * x * (1 + Math.tanh(inner));
 }
 
+/** Twin of erf_approx in shaders/matmul.wgsl (Abramowitz & Stegun 7.1.26). */
+export function erfApprox(x: number): number {
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return Math.sign(x) * (1 - poly * Math.exp(-a * a));
+}
+
+export function geluErf(x: number): number {
+  return 0.5 * x * (1 + erfApprox(x * Math.SQRT1_2));
+}
+
 export interface MatmulOptions {
-  gelu?: boolean;
+  activation?: 'gelu-tanh' | 'gelu-erf';
   residual?: Float32Array;
   dropout?: CpuDropout;
 }
 
-/** out[M, N] = [residual +] [dropout(] [gelu(] a[M,K]·w[K,N] + bias [)] [)] with w in Conv1D layout [in, out]. */
+/** out[M, N] = [residual +] [dropout(] [activation(] a[M,K]·w[K,N] + bias [)] [)] with w in Conv1D layout [in, out]. */
 export function matmul(a: Float32Array, w: Float32Array, bias: Float32Array, m: number, n: number, k: number, options: MatmulOptions = {}): Float32Array {
   const out = new Float32Array(m * n);
   for (let r = 0; r < m; r++) {
@@ -57,7 +69,8 @@ export function matmul(a: Float32Array, w: Float32Array, bias: Float32Array, m: 
       let sum = 0;
       for (let i = 0; i < k; i++) sum += a[r * k + i]! * w[i * n + c]!;
       let v = sum + bias[c]!;
-      if (options.gelu) v = geluTanh(v);
+      if (options.activation === 'gelu-tanh') v = geluTanh(v);
+      else if (options.activation === 'gelu-erf') v = geluErf(v);
       const index = r * n + c;
       if (options.residual) {
         if (options.dropout) v *= dropoutFactor(options.dropout, options.dropout.rate, 0, index);
@@ -69,14 +82,54 @@ export function matmul(a: Float32Array, w: Float32Array, bias: Float32Array, m: 
   return out;
 }
 
-/** logits[M, V] = x[M, C] · wte[V, C]ᵀ (GPT-2's tied LM head). */
-export function lmHead(x: Float32Array, wte: Float32Array, m: number, vocab: number, channels: number): Float32Array {
+/** logits[M, V] = x[M, C] · w[V, C]ᵀ (+ bias): GPT-2's tied LM head, or a classifier. */
+export function lmHead(x: Float32Array, wte: Float32Array, m: number, vocab: number, channels: number, bias?: Float32Array): Float32Array {
   const out = new Float32Array(m * vocab);
   for (let r = 0; r < m; r++) {
     for (let v = 0; v < vocab; v++) {
-      let sum = 0;
+      let sum = bias?.[v] ?? 0;
       for (let c = 0; c < channels; c++) sum += x[r * channels + c]! * wte[v * channels + c]!;
       out[r * vocab + v] = sum;
+    }
+  }
+  return out;
+}
+
+export interface PatchGeometry {
+  channels: number;
+  patch: number;
+  grid: number;
+  imageChannels: number;
+}
+
+/** Twin of shaders/patch_embed.wgsl: [CLS, patches…] rows plus position embeddings, optional dropout. */
+export function patchEmbed(
+  pixels: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array,
+  cls: Float32Array,
+  positions: Float32Array,
+  { channels, patch, grid, imageChannels }: PatchGeometry,
+  dropout?: CpuDropout,
+): Float32Array {
+  const side = grid * patch;
+  const out = new Float32Array((grid * grid + 1) * channels);
+  for (let row = 0; row < grid * grid + 1; row++) {
+    for (let c = 0; c < channels; c++) {
+      let value = cls[c]!;
+      if (row > 0) {
+        const top = Math.floor((row - 1) / grid) * patch;
+        const left = ((row - 1) % grid) * patch;
+        value = bias[c]!;
+        for (let ch = 0; ch < imageChannels; ch++)
+          for (let dy = 0; dy < patch; dy++)
+            for (let dx = 0; dx < patch; dx++)
+              value += pixels[(ch * side + top + dy) * side + left + dx]! * weight[((ch * patch + dy) * patch + dx) * channels + c]!;
+      }
+      const index = row * channels + c;
+      value += positions[index]!;
+      if (dropout) value *= dropoutFactor(dropout, dropout.rate, 0, index);
+      out[index] = value;
     }
   }
   return out;
