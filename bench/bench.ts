@@ -25,7 +25,7 @@ import { GpuContext } from '../src/engine/gpuContext';
 import type { TimingMethod } from '../src/engine/result';
 import type { Gpt2Config } from '../src/models/config';
 import type { Gpt2Weights } from '../src/models/gpt2Weights';
-import { loadBundledModel } from '../src/models/loadModel';
+import { loadModel } from '../src/models/loadModel';
 import { createOrtReference, type OrtReference } from '../src/reference/ortReference';
 import { buildPlan } from '../src/techniques/buildPlan';
 
@@ -453,16 +453,15 @@ async function main(): Promise<void> {
     log(`adapter: ${result.adapter.description} (cpu adapter: ${result.adapter.isCpuAdapter}; timestamp-query: ${gpu.device.features.has('timestamp-query')})`);
 
     statusEl.textContent = 'loading the model…';
-    const model = await loadBundledModel(`${import.meta.env.BASE_URL}models/${settings.model}`);
+    const model = await loadModel({ kind: 'bundled', name: settings.model });
     const { config } = model;
     result.model = {
       name: model.name, n_layer: config.n_layer, n_head: config.n_head, n_embd: config.n_embd, vocab_size: config.vocab_size, n_positions: config.n_positions,
     };
     const tooLong = settings.tokens.find((t) => t > config.n_positions);
     if (tooLong !== undefined) throw new Error(`T=${tooLong} exceeds the model's n_positions ${config.n_positions}`);
-    const onnxResponse = await fetch(model.onnxUrl);
-    if (!onnxResponse.ok) throw new Error(`${model.onnxUrl} answered HTTP ${onnxResponse.status}`);
-    const onnxBytes = new Uint8Array(await onnxResponse.arrayBuffer());
+    const onnxBytes = model.onnx;
+    if (!onnxBytes) throw new Error(`${model.name} has no onnx/model.onnx, which the benchmark compares against`);
     log(`model ${model.name}: ${config.n_layer} layers, ${config.n_head} heads, d=${config.n_embd}, vocab ${config.vocab_size}; onnx ${(onnxBytes.byteLength / 1e6).toFixed(2)} MB`);
 
     const vocab = config.vocab_size;

@@ -1,4 +1,4 @@
-/** Models shipped in public/models/, loadable offline. The first one is the default. */
+/** Models shipped in public/models/ (listed with hashes in public/models/manifest.json). The first one is the default. */
 export interface BundledModel {
   id: string;
   label: string;
@@ -7,7 +7,3 @@ export interface BundledModel {
 export const bundledModels: readonly BundledModel[] = [
   { id: 'tiny-random-gpt2', label: 'tiny-random-gpt2 — 4 layers, 4 heads, d=64, byte vocabulary, random weights' },
 ];
-
-export function bundledModelUrl(id: string): string {
-  return `${import.meta.env.BASE_URL}models/${id}`;
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeToken, encode, tokenLabels } from './byteTokenizer';
+import { byteTokenizer, decodeToken, encode } from './byteTokenizer';
 
 describe('byte tokenizer', () => {
   it('encodes text as its UTF-8 bytes', () => {
@@ -25,6 +25,6 @@ describe('byte tokenizer', () => {
   });
 
   it('labels a token sequence', () => {
-    expect(tokenLabels(encode('a b\né'))).toEqual(['a', '␠', 'b', '⏎', '<0xC3>', '<0xA9>']);
+    expect(byteTokenizer.encode('a b\né').map(byteTokenizer.tokenLabel)).toEqual(['a', '␠', 'b', '⏎', '<0xC3>', '<0xA9>']);
   });
 });

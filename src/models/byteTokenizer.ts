@@ -3,6 +3,8 @@
  * outside ASCII becomes several tokens, each shown by its byte value.
  */
 
+import type { ModelTokenizer } from './tokenizer';
+
 export const BYTE_VOCAB_SIZE = 256;
 
 const utf8 = new TextEncoder();
@@ -22,6 +24,4 @@ export function decodeToken(id: number): string {
   return `<0x${id.toString(16).toUpperCase().padStart(2, '0')}>`;
 }
 
-export function tokenLabels(ids: readonly number[]): string[] {
-  return ids.map(decodeToken);
-}
+export const byteTokenizer: ModelTokenizer = { encode, tokenLabel: decodeToken };

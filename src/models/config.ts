@@ -13,6 +13,18 @@ export class ModelConfigError extends Error {
   override name = 'ModelConfigError';
 }
 
+/** The `model_type` values the engine has a forward pass for; the message of an unsupported one lists them. */
+export const SUPPORTED_MODEL_TYPES = ['gpt2'] as const;
+
+export class UnsupportedArchitectureError extends ModelConfigError {
+  override name = 'UnsupportedArchitectureError';
+
+  constructor(readonly modelType: string) {
+    const supported = SUPPORTED_MODEL_TYPES.map((type) => `"${type}"`).join(', ');
+    super(`unsupported architecture "${modelType}": this engine runs model_type ${supported} (e.g. gpt2, distilgpt2)`);
+  }
+}
+
 const positiveIntegerKeys = ['n_layer', 'n_head', 'n_embd', 'n_positions', 'vocab_size'] as const;
 
 /** Validates a parsed `config.json`; every problem names the key and what was expected. */
@@ -20,9 +32,7 @@ export function parseGpt2Config(json: unknown): Gpt2Config {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ModelConfigError('config.json is not a JSON object');
   const raw = json as Record<string, unknown>;
   const modelType = raw['model_type'] ?? 'gpt2';
-  if (modelType !== 'gpt2') {
-    throw new ModelConfigError(`unsupported architecture "${String(modelType)}": this engine runs model_type "gpt2"`);
-  }
+  if (modelType !== 'gpt2') throw new UnsupportedArchitectureError(String(modelType));
   for (const key of positiveIntegerKeys) {
     const value = raw[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {

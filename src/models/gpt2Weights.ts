@@ -37,6 +37,49 @@ export class ModelWeightsError extends Error {
   override name = 'ModelWeightsError';
 }
 
+export interface TensorShape {
+  /** The hub name, without the `transformer.` prefix. */
+  name: string;
+  shape: number[];
+}
+
+/** Where each field of a layer comes from, relative to `h.N.`. */
+function layerTensorShapes(d: number): Record<keyof Gpt2LayerWeights, TensorShape> {
+  return {
+    ln1Weight: { name: 'ln_1.weight', shape: [d] },
+    ln1Bias: { name: 'ln_1.bias', shape: [d] },
+    attnQkvWeight: { name: 'attn.c_attn.weight', shape: [d, 3 * d] },
+    attnQkvBias: { name: 'attn.c_attn.bias', shape: [3 * d] },
+    attnProjWeight: { name: 'attn.c_proj.weight', shape: [d, d] },
+    attnProjBias: { name: 'attn.c_proj.bias', shape: [d] },
+    ln2Weight: { name: 'ln_2.weight', shape: [d] },
+    ln2Bias: { name: 'ln_2.bias', shape: [d] },
+    mlpFcWeight: { name: 'mlp.c_fc.weight', shape: [d, 4 * d] },
+    mlpFcBias: { name: 'mlp.c_fc.bias', shape: [4 * d] },
+    mlpProjWeight: { name: 'mlp.c_proj.weight', shape: [4 * d, d] },
+    mlpProjBias: { name: 'mlp.c_proj.bias', shape: [d] },
+  };
+}
+
+function globalTensorShapes(config: Gpt2Config): Record<Exclude<keyof Gpt2Weights, 'layers'>, TensorShape> {
+  const d = config.n_embd;
+  return {
+    wte: { name: 'wte.weight', shape: [config.vocab_size, d] },
+    wpe: { name: 'wpe.weight', shape: [config.n_positions, d] },
+    lnFWeight: { name: 'ln_f.weight', shape: [d] },
+    lnFBias: { name: 'ln_f.bias', shape: [d] },
+  };
+}
+
+/** Every tensor the engine uploads for this config, known before the weights are downloaded. */
+export function gpt2TensorShapes(config: Gpt2Config): TensorShape[] {
+  const perLayer = Object.values(layerTensorShapes(config.n_embd));
+  return [
+    ...Object.values(globalTensorShapes(config)),
+    ...Array.from({ length: config.n_layer }, (_, i) => perLayer.map(({ name, shape }) => ({ name: `h.${i}.${name}`, shape }))).flat(),
+  ];
+}
+
 /**
  * Picks GPT-2's tensors out of a safetensors file and checks each shape against the config. Accepts the hub
  * `gpt2` naming (`h.0.attn.c_attn.weight`) and the `transformer.`-prefixed naming that GPT2LMHeadModel's
@@ -44,9 +87,8 @@ export class ModelWeightsError extends Error {
  */
 export function gpt2WeightsFromSafetensors(file: SafetensorsFile, config: Gpt2Config): Gpt2Weights {
   const prefix = file.tensors.has('transformer.wte.weight') ? 'transformer.' : '';
-  const d = config.n_embd;
 
-  const tensor = (name: string, expectedShape: number[]): Float32Array => {
+  const tensor = ({ name, shape: expectedShape }: TensorShape): Float32Array => {
     const fullName = prefix + name;
     const found = file.tensors.get(fullName);
     if (!found) {
@@ -62,32 +104,14 @@ export function gpt2WeightsFromSafetensors(file: SafetensorsFile, config: Gpt2Co
     }
     return found.data;
   };
+  const tensors = <Key extends string>(shapes: Record<Key, TensorShape>, namePrefix = '') =>
+    Object.fromEntries(
+      Object.entries<TensorShape>(shapes).map(([key, { name, shape }]) => [key, tensor({ name: namePrefix + name, shape })]),
+    ) as Record<Key, Float32Array>;
 
-  const layers = Array.from({ length: config.n_layer }, (_, i): Gpt2LayerWeights => {
-    const p = `h.${i}.`;
-    return {
-      ln1Weight: tensor(`${p}ln_1.weight`, [d]),
-      ln1Bias: tensor(`${p}ln_1.bias`, [d]),
-      attnQkvWeight: tensor(`${p}attn.c_attn.weight`, [d, 3 * d]),
-      attnQkvBias: tensor(`${p}attn.c_attn.bias`, [3 * d]),
-      attnProjWeight: tensor(`${p}attn.c_proj.weight`, [d, d]),
-      attnProjBias: tensor(`${p}attn.c_proj.bias`, [d]),
-      ln2Weight: tensor(`${p}ln_2.weight`, [d]),
-      ln2Bias: tensor(`${p}ln_2.bias`, [d]),
-      mlpFcWeight: tensor(`${p}mlp.c_fc.weight`, [d, 4 * d]),
-      mlpFcBias: tensor(`${p}mlp.c_fc.bias`, [4 * d]),
-      mlpProjWeight: tensor(`${p}mlp.c_proj.weight`, [4 * d, d]),
-      mlpProjBias: tensor(`${p}mlp.c_proj.bias`, [d]),
-    };
-  });
-
-  return {
-    wte: tensor('wte.weight', [config.vocab_size, d]),
-    wpe: tensor('wpe.weight', [config.n_positions, d]),
-    layers,
-    lnFWeight: tensor('ln_f.weight', [d]),
-    lnFBias: tensor('ln_f.bias', [d]),
-  };
+  const layerShapes = layerTensorShapes(config.n_embd);
+  const layers = Array.from({ length: config.n_layer }, (_, i): Gpt2LayerWeights => tensors(layerShapes, `h.${i}.`));
+  return { ...tensors(globalTensorShapes(config)), layers };
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

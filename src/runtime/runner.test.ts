@@ -7,7 +7,7 @@ describe('comparing the current prediction with the dense reference', () => {
   it('averages Monte-Carlo samples, reports their spread, KL(dense‖current) and top-1 agreement', () => {
     const dense = Float32Array.from([0.5, 0.3, 0.2]);
     const samples = Float32Array.from([0.6, 0.2, 0.2, /**/ 0.2, 0.6, 0.2]);
-    const { predictions, klDenseToCurrent, top1Agrees } = compareWithDense(dense, samples, 3);
+    const { predictions, klDenseToCurrent, top1Agrees } = compareWithDense(dense, samples, 3, String);
     expect(predictions.map((p) => p.tokenId)).toEqual([0, 1, 2]); // means 0.4, 0.4, 0.2: tie → lower id first
     expect(predictions[0]!.currentProb).toBeCloseTo(0.4);
     expect(predictions[0]!.currentStd).toBeCloseTo(0.2);
@@ -18,7 +18,7 @@ describe('comparing the current prediction with the dense reference', () => {
 
   it('is zero KL and agreeing for identical distributions', () => {
     const p = Float32Array.from([0.1, 0.7, 0.2]);
-    const { klDenseToCurrent, top1Agrees } = compareWithDense(p, p, 3);
+    const { klDenseToCurrent, top1Agrees } = compareWithDense(p, p, 3, String);
     expect(klDenseToCurrent).toBeCloseTo(0, 9);
     expect(top1Agrees).toBe(true);
   });

@@ -8,16 +8,17 @@ import { requestBrowserDevice } from '../engine/gpu';
 import { GpuContext } from '../engine/gpuContext';
 import type { ForwardResult } from '../engine/result';
 import { countFlops, denseReference, FLOP_CONVENTION, type FlopReport } from '../flops/countFlops';
-import { bundledModelUrl } from '../models/bundledModels';
-import { encode, tokenLabels, decodeToken } from '../models/byteTokenizer';
-import { loadBundledModel, type LoadedModel } from '../models/loadModel';
+import { loadModel, type LoadedModel } from '../models/loadModel';
+import { openModelCache } from '../models/modelCache';
+import type { LoadProgress } from '../models/modelFiles';
+import { modelSourceKey, type ModelSource } from '../models/modelSource';
 import type { FlopSplit, FlopsPanelData } from '../panels/flopsBars';
 import { createOrtReference, type OrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
 
 export interface RunRequest {
-  modelId: string;
+  modelSource: ModelSource;
   prompt: string;
   active: ActiveTechnique[];
   view: { layer: number };
@@ -40,21 +41,34 @@ export interface RunOutput {
   top1Agrees: boolean;
   denseReference: { provider: string; ms: number };
   adapterDescription: string;
+  /** What the user should know about the loaded model (no ONNX export, files kept in memory only, …). */
+  modelNotices: string[];
+}
+
+export interface RunEvents {
+  /** Called while the request's model downloads (not at all when it is already loaded). */
+  onLoadProgress?(progress: LoadProgress): void;
 }
 
 export interface Runner {
-  run(request: RunRequest): Promise<RunOutput>;
+  run(request: RunRequest, events?: RunEvents): Promise<RunOutput>;
   readonly lost: Promise<string>;
   dispose(): void;
 }
 
 const TOP_K = 8;
+/** Without an ONNX export the dense column is our own engine with every technique off: not independent, but still the baseline the techniques are measured against. */
+const NO_REFERENCE_PROVIDER = 'none (no onnx/model.onnx): our engine, dense';
+const NO_REFERENCE_NOTICE =
+  'This model has no onnx/model.onnx, so there is no independent dense reference: the dense column is our own engine with every technique off.';
 
 interface ActiveModel {
-  id: string;
+  key: string;
   model: LoadedModel;
   engine: Gpt2Engine;
-  reference: OrtReference;
+  /** onnxruntime-web on the model's ONNX export; null when the model has none. */
+  reference: OrtReference | null;
+  notices: string[];
   /** Dense logits of the last position by prompt, so toggling a technique does not rerun the reference. */
   denseCache: Map<string, { probs: Float32Array; ms: number }>;
 }
@@ -63,23 +77,27 @@ export async function createRunner(): Promise<Runner> {
   const gpu = await requestBrowserDevice();
   const context = new GpuContext(gpu.device);
   const lost = gpu.device.lost.then((info) => `The GPU device was lost (${info.reason}): ${info.message || 'no details'}`);
+  const cache = await openModelCache();
   let active: ActiveModel | undefined;
   let loading: Promise<ActiveModel> | undefined;
 
-  const modelFor = async (id: string): Promise<ActiveModel> => {
-    if (active?.id === id) return active;
+  const modelFor = async (source: ModelSource, events: RunEvents): Promise<ActiveModel> => {
+    const key = modelSourceKey(source);
+    if (active?.key === key) return active;
     if (loading) {
       const pending = await loading;
-      if (pending.id === id) return pending;
+      if (pending.key === key) return pending;
     }
     loading = (async () => {
-      const model = await loadBundledModel(bundledModelUrl(id));
-      const onnx = new Uint8Array(await (await fetch(model.onnxUrl)).arrayBuffer());
-      const reference = await createOrtReference(onnx, { provider: 'wasm' });
-      const next: ActiveModel = { id, model, engine: new Gpt2Engine(context, model.config, model.weights), reference, denseCache: new Map() };
+      // A failed load throws before `active` changes, so the previous model keeps working.
+      const model = await loadModel(source, { cache, limits: gpu.device.limits, onProgress: events.onLoadProgress });
+      const reference = model.onnx ? await createOrtReference(model.onnx, { provider: 'wasm' }) : null;
+      const notices = reference ? model.notices : [...model.notices, NO_REFERENCE_NOTICE];
+      const engine = new Gpt2Engine(context, model.config, model.weights);
+      const next: ActiveModel = { key, model, engine, reference, notices, denseCache: new Map() };
       if (active) {
         active.engine.destroy();
-        void active.reference.dispose();
+        void active.reference?.dispose();
       }
       active = next;
       return next;
@@ -93,9 +111,9 @@ export async function createRunner(): Promise<Runner> {
 
   return {
     lost,
-    async run(request) {
-      const { model, engine, reference, denseCache } = await modelFor(request.modelId);
-      const ids = encode(request.prompt);
+    async run(request, events = {}) {
+      const { model, engine, reference, notices, denseCache } = await modelFor(request.modelSource, events);
+      const ids = model.tokenizer.encode(request.prompt);
       if (ids.length === 0) throw new Error('Type a prompt: the model needs at least one token.');
       const { config } = model;
       if (ids.length > config.n_positions) {
@@ -108,22 +126,26 @@ export async function createRunner(): Promise<Runner> {
       let dense = denseCache.get(request.prompt);
       if (!dense) {
         const started = performance.now();
-        const logits = await reference.logits(ids);
-        dense = { probs: softmax(logits.subarray((ids.length - 1) * config.vocab_size)), ms: performance.now() - started };
+        const probs = reference
+          ? softmax((await reference.logits(ids)).subarray((ids.length - 1) * config.vocab_size))
+          : (await engine.forward(buildPlan(config, ids.length, []), ids)).sampleProbs;
+        dense = { probs, ms: performance.now() - started };
         denseCache.set(request.prompt, dense);
       }
+      const { tokenLabel } = model.tokenizer;
       return {
-        tokenLabels: tokenLabels(ids),
+        tokenLabels: ids.map(tokenLabel),
         forward,
         flops: flopsPanelData(countFlops(plan), denseReference(plan)),
-        ...compareWithDense(dense.probs, forward.sampleProbs, config.vocab_size),
-        denseReference: { provider: `onnxruntime-web ${reference.provider}`, ms: dense.ms },
+        ...compareWithDense(dense.probs, forward.sampleProbs, config.vocab_size, tokenLabel),
+        denseReference: { provider: reference ? `onnxruntime-web ${reference.provider}` : NO_REFERENCE_PROVIDER, ms: dense.ms },
         adapterDescription: gpu.adapterDescription,
+        modelNotices: notices,
       };
     },
     dispose() {
       active?.engine.destroy();
-      void active?.reference.dispose();
+      void active?.reference?.dispose();
       context.pool.destroy();
       gpu.device.destroy();
     },
@@ -131,12 +153,12 @@ export async function createRunner(): Promise<Runner> {
 }
 
 /** Top-k of the current (Monte-Carlo mean) distribution next to the dense one, with KL(dense‖current) and top-1 agreement. */
-export function compareWithDense(denseProbs: Float32Array, sampleProbs: Float32Array, vocab: number) {
+export function compareWithDense(denseProbs: Float32Array, sampleProbs: Float32Array, vocab: number, tokenLabel: (id: number) => string) {
   const { mean, std } = sampleStatistics(sampleProbs, vocab);
   const order = Array.from(mean.keys()).sort((a, b) => mean[b]! - mean[a]! || a - b);
   const predictions: PredictionRow[] = order.slice(0, TOP_K).map((tokenId) => ({
     tokenId,
-    label: decodeToken(tokenId),
+    label: tokenLabel(tokenId),
     denseProb: denseProbs[tokenId]!,
     currentProb: mean[tokenId]!,
     currentStd: std[tokenId]!,

@@ -44,7 +44,7 @@ describe('hash sync', () => {
     store.getState().setTechniqueEnabled('fastv', true);
     store.getState().setHead(1);
     expect(selectRunRequest(store.getState())).toEqual({
-      modelId: 'tiny-random-gpt2',
+      modelSource: { kind: 'bundled', name: 'tiny-random-gpt2' },
       prompt: defaultPersistentState().prompt,
       active: [{ id: 'fastv', params: { layer: 2, ratio: 0.5, queries: 'last' } }],
       view: { layer: 0 },

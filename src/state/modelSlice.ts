@@ -1,16 +1,20 @@
 import type { StateCreator } from 'zustand';
-import { DEFAULT_MODEL_ID, MODEL_ID_PATTERN } from './persistent';
+import { checkModelSource, type ModelSource } from '../models/modelSource';
+import { DEFAULT_MODEL_SOURCE } from './persistent';
 import type { PlaygroundState } from './types';
 
 export interface ModelSlice {
-  modelId: string;
-  setModel(modelId: string): void;
+  modelSource: ModelSource;
+  /** Switches to the source, or returns why it cannot be loaded (and changes nothing). */
+  setModelSource(source: ModelSource): string | null;
 }
 
 export const createModelSlice: StateCreator<PlaygroundState, [], [], ModelSlice> = (set) => ({
-  modelId: DEFAULT_MODEL_ID,
-  setModel: (modelId) => {
-    // The id becomes a URL path segment when the runner fetches the model, so anything else is refused here too.
-    if (MODEL_ID_PATTERN.test(modelId)) set({ modelId });
+  modelSource: DEFAULT_MODEL_SOURCE,
+  setModelSource: (source) => {
+    // Names become URL path segments when the model is fetched, so a bad one never reaches the store.
+    const problem = checkModelSource(source);
+    if (problem === null) set({ modelSource: source });
+    return problem;
   },
 });

@@ -1,9 +1,11 @@
+import type { ModelSource } from '../models/modelSource';
 import { techniques } from '../techniques/registry';
 import { defaultParams, type ActiveTechnique, type ParamValues } from '../techniques/types';
 
 /** The part of the playground a shared link reproduces (see urlState.ts); run results are never part of it. */
 export interface PersistentState {
-  modelId: string;
+  /** Bundled and hub sources travel in a link; dropped files cannot (the link then says so). */
+  modelSource: ModelSource;
   prompt: string;
   /** Keyed by technique id; every registry technique has an entry. */
   techniques: Record<string, TechniqueState>;
@@ -27,7 +29,7 @@ export interface ViewState {
   controlsHidden: boolean;
 }
 
-export const DEFAULT_MODEL_ID = 'tiny-random-gpt2';
+export const DEFAULT_MODEL_SOURCE: ModelSource = { kind: 'bundled', name: 'tiny-random-gpt2' };
 // Repeats itself so the second "The quick brown" can attend back to the first: induction-style patterns show up.
 export const DEFAULT_PROMPT = 'The quick brown fox jumps over the lazy dog. The quick brown';
 /** Longest prompt accepted (characters): past it neither the textarea nor a link is taken. */
@@ -35,8 +37,6 @@ export const MAX_PROMPT_CHARS = 4096;
 /** GPT-2 XL has 48 layers and 25 heads; the view's indices are bounded by these before the model is known. */
 export const MAX_LAYERS = 48;
 export const MAX_HEADS = 128;
-/** Models are folders under public/models/, so an id is one safe path segment. */
-export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function defaultTechniques(): Record<string, TechniqueState> {
   return Object.fromEntries(techniques.map((t) => [t.id, { enabled: false, params: defaultParams(t) }]));
@@ -52,7 +52,7 @@ export function defaultView(): ViewState {
 }
 
 export function defaultPersistentState(): PersistentState {
-  return { modelId: DEFAULT_MODEL_ID, prompt: DEFAULT_PROMPT, techniques: defaultTechniques(), view: defaultView() };
+  return { modelSource: DEFAULT_MODEL_SOURCE, prompt: DEFAULT_PROMPT, techniques: defaultTechniques(), view: defaultView() };
 }
 
 /** The enabled techniques in registry order, which is the order the plan applies them. */

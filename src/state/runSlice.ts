@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { LoadProgress } from '../models/modelFiles';
 import type { RunOutput } from '../runtime/runner';
 import type { PlaygroundState } from './types';
 
@@ -10,18 +11,22 @@ export interface RunState {
   /** The last successful output, kept while a newer run is pending so the panels don't blank out. */
   output: RunOutput | null;
   error: string | null;
+  /** Bytes downloaded so far while the running request loads its model; null when no model is loading. */
+  modelLoad: LoadProgress | null;
 }
 
 export interface RunSlice {
   run: RunState;
   runStarted(): void;
+  modelLoadProgressed(progress: LoadProgress): void;
   runSucceeded(output: RunOutput): void;
   runFailed(message: string): void;
 }
 
 export const createRunSlice: StateCreator<PlaygroundState, [], [], RunSlice> = (set) => ({
-  run: { status: 'idle', output: null, error: null },
-  runStarted: () => set((state) => ({ run: { ...state.run, status: 'running' } })),
-  runSucceeded: (output) => set({ run: { status: 'done', output, error: null } }),
-  runFailed: (message) => set((state) => ({ run: { status: 'error', output: state.run.output, error: message } })),
+  run: { status: 'idle', output: null, error: null, modelLoad: null },
+  runStarted: () => set((state) => ({ run: { ...state.run, status: 'running', modelLoad: null } })),
+  modelLoadProgressed: (progress) => set((state) => ({ run: { ...state.run, modelLoad: progress } })),
+  runSucceeded: (output) => set({ run: { status: 'done', output, error: null, modelLoad: null } }),
+  runFailed: (message) => set((state) => ({ run: { status: 'error', output: state.run.output, error: message, modelLoad: null } })),
 });

@@ -9,7 +9,7 @@ describe('playground store', () => {
     const store = createPlaygroundStore();
     expect(selectPersistent(store.getState())).toEqual(defaultPersistentState());
     expect(store.getState().techniques['fastv']).toEqual({ enabled: false, params: { layer: 2, ratio: 0.5, queries: 'last' } });
-    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null });
+    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null, modelLoad: null });
   });
 
   test('fresh stores do not share state', () => {
@@ -23,9 +23,14 @@ describe('playground store', () => {
 
   test('model and prompt', () => {
     const store = createPlaygroundStore();
-    store.getState().setModel('gpt2-small');
-    store.getState().setModel('../etc');
-    expect(store.getState().modelId).toBe('gpt2-small');
+    const { setModelSource } = store.getState();
+    expect(setModelSource({ kind: 'bundled', name: 'gpt2-small' })).toBeNull();
+    expect(setModelSource({ kind: 'bundled', name: '../etc' })).toMatch(/not a model folder name/);
+    expect(setModelSource({ kind: 'hub', repo: 'gpt2', revision: 'main', endpoint: 'ftp://mirror' })).toMatch(/http\(s\) URL/);
+    expect(store.getState().modelSource).toEqual({ kind: 'bundled', name: 'gpt2-small' });
+    const hub = { kind: 'hub', repo: 'openai-community/gpt2', revision: 'main', endpoint: 'http://127.0.0.1:9' } as const;
+    expect(setModelSource(hub)).toBeNull();
+    expect(store.getState().modelSource).toEqual(hub);
     store.getState().setPrompt('y'.repeat(MAX_PROMPT_CHARS + 10));
     expect(store.getState().prompt).toHaveLength(MAX_PROMPT_CHARS);
   });
@@ -83,11 +88,14 @@ describe('playground store', () => {
     const output = { tokenLabels: ['a'] } as unknown as RunOutput;
     store.getState().runStarted();
     expect(store.getState().run.status).toBe('running');
+    store.getState().modelLoadProgressed({ loadedBytes: 10, totalBytes: null });
+    expect(store.getState().run.modelLoad).toEqual({ loadedBytes: 10, totalBytes: null });
     store.getState().runSucceeded(output);
-    expect(store.getState().run).toEqual({ status: 'done', output, error: null });
+    expect(store.getState().run).toEqual({ status: 'done', output, error: null, modelLoad: null });
     store.getState().runStarted();
+    store.getState().modelLoadProgressed({ loadedBytes: 5, totalBytes: 20 });
     store.getState().runFailed('out of memory');
-    expect(store.getState().run).toEqual({ status: 'error', output, error: 'out of memory' });
+    expect(store.getState().run).toEqual({ status: 'error', output, error: 'out of memory', modelLoad: null });
   });
 
   test('a link replaces the persistent state and leaves the run alone', () => {

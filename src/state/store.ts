@@ -26,12 +26,12 @@ export function createPlaygroundStore(): PlaygroundStore {
 
 /** What a link reproduces, read out of the full state. */
 export function selectPersistent(state: PlaygroundState): PersistentState {
-  return { modelId: state.modelId, prompt: state.prompt, techniques: state.techniques, view: state.view };
+  return { modelSource: state.modelSource, prompt: state.prompt, techniques: state.techniques, view: state.view };
 }
 
 /** What the model is run with: only the fields that change its output (not the head or panel choices). */
 export function selectRunRequest(state: PlaygroundState): RunRequest {
-  return { modelId: state.modelId, prompt: state.prompt, active: activeTechniques(state), view: { layer: state.view.layer } };
+  return { modelSource: state.modelSource, prompt: state.prompt, active: activeTechniques(state), view: { layer: state.view.layer } };
 }
 
 export const playgroundStore = createPlaygroundStore();

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { HUB_ENDPOINT } from '../models/modelSource';
 import { techniques } from '../techniques/registry';
 import { defaultPersistentState, MAX_PROMPT_CHARS, type PersistentState } from './persistent';
 import { parseHash, serializeState } from './urlState';
@@ -24,7 +25,7 @@ describe('serializeState / parseHash round trip', () => {
 
   test('every field changed, seeds and awkward prompt characters included', () => {
     const state = edited((s) => {
-      s.modelId = 'gpt2-small_v2.1';
+      s.modelSource = { kind: 'bundled', name: 'gpt2-small_v2.1' };
       s.prompt = 'a & b = c?\n#tag 100% "quoted" ünïcödé 🦊 + plus, comma';
       s.techniques['sliding-window'] = { enabled: true, params: { sinkTokens: 0, windowTokens: 1024, fromLayer: 3 } };
       s.techniques['fastv'] = { enabled: true, params: { layer: 5, ratio: 0.75, queries: 'all' } };
@@ -39,6 +40,15 @@ describe('serializeState / parseHash round trip', () => {
   test('a prompt of exactly the maximum length', () => {
     const state = edited((s) => (s.prompt = 'é'.repeat(MAX_PROMPT_CHARS)));
     expect(parseHash(serializeState(state))).toEqual({ state });
+  });
+
+  test('hub models, with and without a revision', () => {
+    const state = edited((s) => (s.modelSource = { kind: 'hub', repo: 'openai-community/gpt2', revision: 'refs/pr/1', endpoint: HUB_ENDPOINT }));
+    const hash = serializeState(state);
+    expect(hash).toContain('&model=hub:openai-community/gpt2@refs/pr/1&');
+    expect(parseHash(hash)).toEqual({ state });
+    const bare = parseHash(valid.replace('model=tiny-random-gpt2', 'model=hub:distilgpt2'));
+    expect(bare).toEqual({ state: edited((s) => (s.modelSource = { kind: 'hub', repo: 'distilgpt2', revision: 'main', endpoint: HUB_ENDPOINT })) });
   });
 
   test('an empty prompt and no visible panels', () => {
@@ -123,7 +133,22 @@ describe('parseHash rejects', () => {
   });
 
   test('a model id that is not one path segment', () => {
-    expect(errorOf(valid.replace('model=tiny-random-gpt2', 'model=..%2Fsecret'))).toMatch(/"model" should be a model folder name/);
+    expect(errorOf(valid.replace('model=tiny-random-gpt2', 'model=..%2Fsecret'))).toMatch(/"model" is not usable: "..\/secret" is not a model folder name/);
+  });
+
+  test('a hand-edited hub model', () => {
+    const model = (spec: string) => errorOf(valid.replace('model=tiny-random-gpt2', `model=${spec}`));
+    expect(model('hub:')).toMatch(/"" is not a hub repository id \(like gpt2 or owner\/name\)/);
+    expect(model('hub:a/b/c@main')).toMatch(/"a\/b\/c" is not a hub repository id/);
+    expect(model('hub:gpt2@')).toMatch(/"" is not a revision/);
+    expect(model('hub:gpt2@..%2Fx')).toMatch(/"..\/x" is not a revision/);
+    expect(model('hub:owner--x/gpt2')).toMatch(/not a hub repository id/);
+  });
+
+  test('a model from dropped files, which a link cannot carry', () => {
+    expect(errorOf(valid.replace('model=tiny-random-gpt2', 'model=files:my-model'))).toMatch(
+      /loaded from files dropped on the page \("my-model"\), which a link cannot carry: drop the same files on the page again/,
+    );
   });
 
   test('a huge prompt', () => {

@@ -1,17 +1,18 @@
 /**
  * The shared-link format: the location hash holds the whole persistent state as readable `key=value` pairs, e.g.
  *   #v=1&model=tiny-random-gpt2&prompt=The+quick+brown&fastv=on&fastv.layer=2&…&layer=0&head=mean&panels=attention,flops&controls=shown
+ * `model` is a bundled folder name or `hub:<repo>@<revision>` (see models/modelSource.ts).
  * Every key is required and written in a fixed order ending with `controls`, so a link cut short anywhere fails to
  * parse instead of silently falling back to defaults; a teacher can still edit any value by hand.
  */
 import * as v from 'valibot';
+import { modelSourceSpec, parseModelSpec, type ModelSource } from '../models/modelSource';
 import { techniqueById, techniques } from '../techniques/registry';
 import type { ParamSpec } from '../techniques/types';
 import {
   MAX_HEADS,
   MAX_LAYERS,
   MAX_PROMPT_CHARS,
-  MODEL_ID_PATTERN,
   PANEL_IDS,
   type PanelId,
   type PersistentState,
@@ -29,7 +30,7 @@ export type ParseResult = { state: PersistentState } | { error: string };
 export function serializeState(state: PersistentState): string {
   const pairs: [string, string][] = [
     ['v', String(URL_VERSION)],
-    ['model', state.modelId],
+    ['model', modelSourceSpec(state.modelSource)],
     ['prompt', state.prompt],
   ];
   for (const technique of techniques) {
@@ -86,9 +87,10 @@ function paramKey(techniqueId: string, spec: ParamSpec): string {
   return `${techniqueId}.${spec.key}`;
 }
 
-// encodeURIComponent, but with spaces as + and commas bare: both decode the same and read far better in a link.
+// encodeURIComponent, but with spaces as + and , : @ / bare: all decode the same and read far better in a link
+// (model=hub:openai-community/gpt2@main).
 function encode(text: string): string {
-  return encodeURIComponent(text).replace(/%20/g, '+').replace(/%2C/gi, ',');
+  return encodeURIComponent(text).replace(/%20/g, '+').replace(/%(2C|3A|40|2F)/gi, (escaped) => decodeURIComponent(escaped));
 }
 
 function clip(text: string): string {
@@ -113,6 +115,18 @@ function paramSchema(key: string, spec: ParamSpec) {
   if (spec.kind === 'int') return integer(key, spec.min, spec.max);
   const message = expect(key, `a number from ${spec.min} to ${spec.max}`);
   return v.pipe(v.string(message), v.regex(FLOAT, message), v.transform(Number), v.minValue(spec.min, message), v.maxValue(spec.max, message));
+}
+
+function modelSchema() {
+  return v.pipe(
+    v.string(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const parsed = parseModelSpec(dataset.value);
+      if ('source' in parsed) return parsed.source;
+      addIssue({ message: `"model" is not usable: ${parsed.error}` });
+      return NEVER;
+    }),
+  );
 }
 
 function headSchema() {
@@ -149,7 +163,7 @@ function unknownKeyMessage(issue: v.BaseIssue<unknown>): string {
 const linkSchema = v.strictObject(
   {
     v: v.literal(String(URL_VERSION)),
-    model: v.pipe(v.string(), v.regex(MODEL_ID_PATTERN, expect('model', 'a model folder name (letters, digits, . _ -)'))),
+    model: modelSchema(),
     prompt: v.pipe(
       v.string(expect('prompt', 'text')),
       v.maxLength(MAX_PROMPT_CHARS, (issue) => `"prompt" is ${String(issue.received)} characters long; at most ${MAX_PROMPT_CHARS} are allowed`),
@@ -180,7 +194,7 @@ function toState(output: Record<string, unknown>): PersistentState {
   }
   const visible = new Set(output['panels'] as string[]);
   return {
-    modelId: output['model'] as string,
+    modelSource: output['model'] as ModelSource,
     prompt: output['prompt'] as string,
     techniques: techniqueStates,
     view: {

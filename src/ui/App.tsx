@@ -1,8 +1,10 @@
-import { bundledModels } from '../models/bundledModels';
+import { useEffect, useState } from 'react';
 import { activeTechniques } from '../state/persistent';
 import { playgroundStore, usePlayground } from '../state/store';
 import { techniqueById } from '../techniques/registry';
 import { Controls } from './Controls';
+import { filesFromDrop, filesSource } from './droppedFiles';
+import { ModelLoadProgress, ModelPicker, ModelSources } from './ModelPicker';
 import { AttentionPanel, FlopsPanel, PredictionsPanel, SurvivalPanel } from './panels';
 import { TimingBadge } from './TimingBadge';
 import { useRunLoop } from './useRunLoop';
@@ -10,11 +12,14 @@ import { ViewBar } from './ViewBar';
 
 export function App() {
   useRunLoop();
+  useModelDrop();
   const controlsHidden = usePlayground((s) => s.view.controlsHidden);
   const panels = usePlayground((s) => s.view.panels);
+  const [sourcesOpen, setSourcesOpen] = useState(false);
   return (
     <div className={controlsHidden ? 'app controls-hidden' : 'app'}>
-      <Header />
+      <Header onOpenSources={() => setSourcesOpen(true)} />
+      {sourcesOpen && <ModelSources onClose={() => setSourcesOpen(false)} />}
       <Banners />
       <div className="layout">
         {!controlsHidden && <Controls />}
@@ -33,26 +38,37 @@ export function App() {
   );
 }
 
-function Header() {
-  const modelId = usePlayground((s) => s.modelId);
+/** A model folder or its files dropped anywhere on the page become the model. */
+function useModelDrop(): void {
+  useEffect(() => {
+    const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
+    const onDragOver = (event: DragEvent) => {
+      if (carriesFiles(event)) event.preventDefault(); // allows the drop instead of the browser opening the file
+    };
+    const onDrop = (event: DragEvent) => {
+      if (!carriesFiles(event) || !event.dataTransfer) return;
+      event.preventDefault();
+      void filesFromDrop(event.dataTransfer).then((files) => {
+        if (files.length > 0) playgroundStore.getState().setModelSource(filesSource(files));
+      });
+    };
+    window.addEventListener('dragover', onDragOver);
+    window.addEventListener('drop', onDrop);
+    return () => {
+      window.removeEventListener('dragover', onDragOver);
+      window.removeEventListener('drop', onDrop);
+    };
+  }, []);
+}
+
+function Header({ onOpenSources }: { onOpenSources(): void }) {
   const status = usePlayground((s) => s.run.status);
   const controlsHidden = usePlayground((s) => s.view.controlsHidden);
-  const { setModel, setControlsHidden } = playgroundStore.getState();
-  // A link may name a model this build does not ship; keep it selectable so the run error explains it.
-  const models = bundledModels.some((m) => m.id === modelId) ? bundledModels : [...bundledModels, { id: modelId, label: `${modelId} (not bundled)` }];
+  const { setControlsHidden } = playgroundStore.getState();
   return (
     <header className="app-header">
       <h1>Sparsity Playground</h1>
-      <label>
-        Model{' '}
-        <select data-testid="model-picker" value={modelId} onChange={(e) => setModel(e.target.value)}>
-          {models.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.label}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ModelPicker onOpenSources={onOpenSources} />
       <TimingBadge />
       <span className={`run-status run-${status}`} data-testid="run-status" aria-live="polite">
         {status}
@@ -67,9 +83,23 @@ function Header() {
 function Banners() {
   const linkError = usePlayground((s) => s.linkError);
   const runError = usePlayground((s) => (s.run.status === 'error' ? s.run.error : null));
+  const modelNotices = usePlayground((s) => s.run.output?.modelNotices);
+  const fromDroppedFiles = usePlayground((s) => s.modelSource.kind === 'files');
   const { dismissLinkError } = playgroundStore.getState();
   return (
     <>
+      <ModelLoadProgress />
+      {fromDroppedFiles && (
+        <div className="banner banner-info" data-testid="model-link-note">
+          This model comes from files on your computer, which a link cannot carry: whoever opens this page&apos;s link is
+          asked to drop the same files.
+        </div>
+      )}
+      {modelNotices?.map((notice) => (
+        <div key={notice} className="banner banner-info" data-testid="model-notice">
+          {notice}
+        </div>
+      ))}
       {linkError && (
         <div className="banner banner-warning" role="alert" data-testid="url-error">
           <strong>This link could not be applied; showing the defaults instead.</strong> {linkError}{' '}
