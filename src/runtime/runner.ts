@@ -58,6 +58,8 @@ export interface Runner {
 
 const TOP_K = 8;
 /** Without an ONNX export the dense column is our own engine with every technique off: not independent, but still the baseline the techniques are measured against. */
+/** On CPU adapters ORT's WebGPU provider is ~100× slower than its wasm one (../shared/platform.md). */
+const REFERENCE_PROVIDER = 'wasm';
 const NO_REFERENCE_PROVIDER = 'none (no onnx/model.onnx): our engine, dense';
 const NO_REFERENCE_NOTICE =
   'This model has no onnx/model.onnx, so there is no independent dense reference: the dense column is our own engine with every technique off.';
@@ -66,11 +68,20 @@ interface ActiveModel {
   key: string;
   model: LoadedModel;
   engine: Gpt2Engine;
-  /** onnxruntime-web on the model's ONNX export; null when the model has none. */
-  reference: OrtReference | null;
+  /**
+   * onnxruntime-web on the model's ONNX export, null when the model has none. Still loading while the engine runs
+   * its first forward pass: compiling ORT's wasm takes seconds, and our first result should not wait for it.
+   */
+  reference: Promise<OrtReference> | null;
   notices: string[];
   /** Dense logits of the last position by prompt, so toggling a technique does not rerun the reference. */
   denseCache: Map<string, { probs: Float32Array; ms: number }>;
+}
+
+function disposeModel(model: ActiveModel): void {
+  model.engine.destroy();
+  // A reference that failed to load has nothing to release; its error was shown by the run that awaited it.
+  void model.reference?.then((ort) => ort.dispose(), () => undefined);
 }
 
 export async function createRunner(): Promise<Runner> {
@@ -91,14 +102,11 @@ export async function createRunner(): Promise<Runner> {
     loading = (async () => {
       // A failed load throws before `active` changes, so the previous model keeps working.
       const model = await loadModel(source, { cache, limits: gpu.device.limits, onProgress: events.onLoadProgress });
-      const reference = model.onnx ? await createOrtReference(model.onnx, { provider: 'wasm' }) : null;
+      const reference = model.onnx ? createOrtReference(model.onnx, { provider: REFERENCE_PROVIDER }) : null;
       const notices = reference ? model.notices : [...model.notices, NO_REFERENCE_NOTICE];
       const engine = new Gpt2Engine(context, model.config, model.weights);
       const next: ActiveModel = { key, model, engine, reference, notices, denseCache: new Map() };
-      if (active) {
-        active.engine.destroy();
-        void active.reference?.dispose();
-      }
+      if (active) disposeModel(active);
       active = next;
       return next;
     })();
@@ -125,9 +133,10 @@ export async function createRunner(): Promise<Runner> {
 
       let dense = denseCache.get(request.prompt);
       if (!dense) {
+        const ort = reference ? await reference : null;
         const started = performance.now();
-        const probs = reference
-          ? softmax((await reference.logits(ids)).subarray((ids.length - 1) * config.vocab_size))
+        const probs = ort
+          ? softmax((await ort.logits(ids)).subarray((ids.length - 1) * config.vocab_size))
           : (await engine.forward(buildPlan(config, ids.length, []), ids)).sampleProbs;
         dense = { probs, ms: performance.now() - started };
         denseCache.set(request.prompt, dense);
@@ -138,14 +147,13 @@ export async function createRunner(): Promise<Runner> {
         forward,
         flops: flopsPanelData(countFlops(plan), denseReference(plan)),
         ...compareWithDense(dense.probs, forward.sampleProbs, config.vocab_size, tokenLabel),
-        denseReference: { provider: reference ? `onnxruntime-web ${reference.provider}` : NO_REFERENCE_PROVIDER, ms: dense.ms },
+        denseReference: { provider: reference ? `onnxruntime-web ${REFERENCE_PROVIDER}` : NO_REFERENCE_PROVIDER, ms: dense.ms },
         adapterDescription: gpu.adapterDescription,
         modelNotices: notices,
       };
     },
     dispose() {
-      active?.engine.destroy();
-      void active?.reference?.dispose();
+      if (active) disposeModel(active);
       context.pool.destroy();
       gpu.device.destroy();
     },
