@@ -4,6 +4,8 @@ import { startHashSync } from './hashSync';
 import { defaultPersistentState } from './persistent';
 import { createPlaygroundStore, selectRunRequest } from './store';
 import { serializeState } from './urlState';
+import { fastv } from '../techniques/fastv/fastv';
+import { defaultParams } from '../techniques/types';
 
 describe('hash sync', () => {
   beforeEach(() => {
@@ -46,7 +48,7 @@ describe('hash sync', () => {
     expect(selectRunRequest(store.getState())).toEqual({
       modelSource: { kind: 'bundled', name: 'tiny-random-gpt2' },
       prompt: defaultPersistentState().prompt,
-      active: [{ id: 'fastv', params: { layer: 2, ratio: 0.5, queries: 'last' } }],
+      active: [{ id: 'fastv', params: defaultParams(fastv) }],
       view: { layer: 0 },
     });
   });

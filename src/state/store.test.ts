@@ -8,7 +8,7 @@ describe('playground store', () => {
   test('starts at the defaults, every technique off with registry defaults', () => {
     const store = createPlaygroundStore();
     expect(selectPersistent(store.getState())).toEqual(defaultPersistentState());
-    expect(store.getState().techniques['fastv']).toEqual({ enabled: false, params: { layer: 2, ratio: 0.5, queries: 'last' } });
+    expect(store.getState().techniques['fastv']).toEqual({ enabled: false, params: { layer: 1, ratio: 0.5, queries: 'last' } });
     expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null, modelLoad: null });
   });
 
@@ -49,7 +49,7 @@ describe('playground store', () => {
     setTechniqueParam('unknown', 'ratio', 1);
     const { techniques } = store.getState();
     expect(techniques['attention-dropout']).toEqual({ enabled: true, params: { rate: 0.15, seed: 43, samples: 32 } });
-    expect(techniques['fastv']).toEqual({ enabled: false, params: { layer: 2, ratio: 0.5, queries: 'all' } });
+    expect(techniques['fastv']).toEqual({ enabled: false, params: { layer: 1, ratio: 0.5, queries: 'all' } });
     expect(Object.keys(techniques)).toEqual(['sliding-window', 'fastv', 'attention-dropout']);
     expect(activeTechniques(store.getState())).toEqual([{ id: 'attention-dropout', params: { rate: 0.15, seed: 43, samples: 32 } }]);
     store.getState().resetTechniqueParams('attention-dropout');

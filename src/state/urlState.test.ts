@@ -61,7 +61,7 @@ describe('serializeState / parseHash round trip', () => {
 
   test('the link stays human-readable', () => {
     expect(valid).toMatch(/^#v=1&model=tiny-random-gpt2&prompt=The\+quick\+brown\+fox/);
-    expect(valid).toContain('&fastv=off&fastv.layer=2&fastv.ratio=0.5&fastv.queries=last&');
+    expect(valid).toContain('&fastv=off&fastv.layer=1&fastv.ratio=0.5&fastv.queries=last&');
     expect(valid).toContain('&panels=attention,flops,predictions,survival&controls=shown');
   });
 
@@ -71,7 +71,7 @@ describe('serializeState / parseHash round trip', () => {
 
   test('hand-edited values are read as numbers', () => {
     const result = parseHash(valid.replace('fastv=off', 'fastv=on').replace('fastv.ratio=0.5', 'fastv.ratio=.25'));
-    expect(result).toEqual({ state: edited((s) => (s.techniques['fastv'] = { enabled: true, params: { layer: 2, ratio: 0.25, queries: 'last' } })) });
+    expect(result).toEqual({ state: edited((s) => (s.techniques['fastv'] = { enabled: true, params: { layer: 1, ratio: 0.25, queries: 'last' } })) });
   });
 });
 
@@ -92,13 +92,13 @@ describe('parseHash rejects', () => {
     expect(errorOf(valid.replace('fastv.ratio=0.5', 'fastv.ratio=NaN'))).toMatch(/fastv.ratio/);
     expect(errorOf(valid.replace('fastv.ratio=0.5', 'fastv.ratio=Infinity'))).toMatch(/fastv.ratio/);
     expect(errorOf(valid.replace('fastv.ratio=0.5', 'fastv.ratio='))).toMatch(/fastv.ratio/);
-    expect(errorOf(valid.replace('fastv.layer=2', 'fastv.layer=2.5'))).toMatch(/"fastv.layer" should be an integer from 1 to 47/);
+    expect(errorOf(valid.replace('fastv.layer=1', 'fastv.layer=2.5'))).toMatch(/"fastv.layer" should be an integer from 1 to 47/);
     expect(errorOf(valid.replace('layer=0&', 'layer=-1&'))).toMatch(/"layer" should be an integer/);
     expect(errorOf(valid.replace('head=mean', 'head=max'))).toMatch(/"head" should be "mean" or an integer/);
   });
 
   test('out-of-range parameters', () => {
-    expect(errorOf(valid.replace('fastv.layer=2', 'fastv.layer=99'))).toMatch(/"fastv.layer" should be an integer from 1 to 47, not "99"/);
+    expect(errorOf(valid.replace('fastv.layer=1', 'fastv.layer=99'))).toMatch(/"fastv.layer" should be an integer from 1 to 47, not "99"/);
     expect(errorOf(valid.replace('attention-dropout.rate=0.1', 'attention-dropout.rate=0.95'))).toMatch(/from 0 to 0.9/);
     expect(errorOf(valid.replace('attention-dropout.samples=8', 'attention-dropout.samples=0'))).toMatch(/samples/);
     expect(errorOf(valid.replace('head=mean', 'head=128'))).toMatch(/"head"/);

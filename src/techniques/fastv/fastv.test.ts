@@ -26,12 +26,12 @@ describe('FastV', () => {
     expect(last[2]).toBeGreaterThan(1e30);
   });
 
-  it('plans one prune step at layer K scored by layer K−1, and nothing for R = 0 or an out-of-range K', () => {
+  it('plans one prune step at layer K scored by layer K−1, nothing for R = 0, and says when K is past the last layer', () => {
     const prune = fastv.planPrune!({ config, inputTokens: 40 }, { layer: 2, ratio: 0.5, queries: 'last' })!;
     expect(prune.beforeLayer).toBe(2);
     expect(prune.scoreFromLayer).toBe(1);
     expect(prune.scorer(40, config).macs).toBe(2 * 40);
     expect(fastv.planPrune!({ config, inputTokens: 40 }, { layer: 2, ratio: 0, queries: 'last' })).toBeNull();
-    expect(fastv.planPrune!({ config, inputTokens: 40 }, { layer: 4, ratio: 0.5, queries: 'last' })).toBeNull();
+    expect(() => fastv.planPrune!({ config, inputTokens: 40 }, { layer: 4, ratio: 0.5, queries: 'last' })).toThrow(/has 4 layers \(0–3\): choose K from 1 to 3/);
   });
 });

@@ -50,7 +50,11 @@ function planFastV(context: PruneContext, params: ParamValues): PlannedPrune | n
   const layer = Number(params['layer']);
   const ratio = Number(params['ratio']);
   const queries = params['queries'] === 'all' ? 'all' : 'last';
-  if (ratio <= 0 || layer < 1 || layer >= context.config.n_layer) return null;
+  const layers = context.config.n_layer;
+  if (layer >= layers) {
+    throw new Error(`FastV prunes at the input of layer K=${layer}, but this model has ${layers} layers (0–${layers - 1}): choose K from 1 to ${layers - 1}.`);
+  }
+  if (ratio <= 0) return null;
   return {
     beforeLayer: layer,
     scoreFromLayer: layer - 1,
@@ -67,7 +71,10 @@ export const fastv: Technique = {
     'After layer K−1, rank context tokens by the attention they receive and drop the lowest fraction R; layers K onwards run on the survivors only.',
   reference: 'FastV (Chen et al., ECCV 2024, arXiv 2403.06764); ../shared/specs/token-pruning-and-dropout.md §1.1',
   params: [
-    { key: 'layer', label: 'Prune at layer K', kind: 'int', min: 1, max: 47, step: 1, default: 2, help: 'Tokens are removed at the input of layer K, scored by layer K−1.' },
+    {
+      key: 'layer', label: 'Prune at layer K', kind: 'int', min: 1, max: 47, step: 1, default: 1,
+      help: 'Tokens are removed at the input of layer K, scored by layer K−1 (the paper uses K=2 of LLaVA\'s 32 layers; our models have 2–4).',
+    },
     { key: 'ratio', label: 'Drop ratio R', kind: 'float', min: 0, max: 0.95, step: 0.05, default: 0.5, help: 'Fraction of context tokens removed (the last token always stays).' },
     {
       key: 'queries',

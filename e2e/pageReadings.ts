@@ -1,0 +1,14 @@
+import { expect, type Page } from '@playwright/test';
+
+/** Readings of the playground page that several end-to-end tests share. */
+
+/** Waits for the run that the last change started to finish (run-status reads 'running' as soon as state changes). */
+export async function settled(page: Page): Promise<void> {
+  await expect(page.getByTestId('run-status')).toHaveText('done');
+}
+
+/** Tokens each layer computed, from the token-survival panel. */
+export async function survivors(page: Page): Promise<number[]> {
+  const layers = page.getByTestId('panel-survival').locator('g.layer');
+  return (await layers.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-kept')))).map(Number);
+}
