@@ -3,7 +3,8 @@ import { expect, test, type Page } from '@playwright/test';
 import { charTokenizerJson } from '../src/models/tokenizer.testutil';
 import { startHubMirror, type HubMirror } from './hubMirror';
 
-const MODEL_FILES = /\/models\/tiny-random-gpt2\/(config\.json|model\.safetensors|onnx\/model\.onnx)$/;
+/** The default model's files: recall-lm ships a tokenizer next to its weights and ONNX export. */
+const MODEL_FILES = /\/models\/recall-lm\/(config\.json|model\.safetensors|onnx\/model\.onnx|tokenizer\.json|tokenizer_config\.json)$/;
 
 async function settled(page: Page): Promise<void> {
   await expect(page.getByTestId('run-status')).toHaveText('done');
@@ -56,9 +57,9 @@ test('a second visit loads the model files from the Cache API, not the network',
   });
   await page.goto('/');
   await settled(page);
-  expect(modelRequests).toHaveLength(3);
+  expect(modelRequests).toHaveLength(5);
   const cached = await page.evaluate(async () => (await (await caches.open('sparsity-playground-models-v1')).keys()).map((r) => r.url));
-  expect(cached.some((url) => /\/models\/tiny-random-gpt2\/model\.safetensors\?sha256=[0-9a-f]{64}$/.test(url))).toBe(true);
+  expect(cached.some((url) => /\/models\/recall-lm\/model\.safetensors\?sha256=[0-9a-f]{64}$/.test(url))).toBe(true);
 
   modelRequests.length = 0;
   await page.reload();

@@ -5,5 +5,6 @@ export interface BundledModel {
 }
 
 export const bundledModels: readonly BundledModel[] = [
+  { id: 'recall-lm', label: 'recall-lm — trained GPT-2, 2 layers, needle-in-a-haystack recall, copy and sort' },
   { id: 'tiny-random-gpt2', label: 'tiny-random-gpt2 — 4 layers, 4 heads, d=64, byte vocabulary, random weights' },
 ];

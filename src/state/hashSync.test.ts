@@ -46,7 +46,7 @@ describe('hash sync', () => {
     store.getState().setTechniqueEnabled('fastv', true);
     store.getState().setHead(1);
     expect(selectRunRequest(store.getState())).toEqual({
-      modelSource: { kind: 'bundled', name: 'tiny-random-gpt2' },
+      modelSource: { kind: 'bundled', name: 'recall-lm' },
       prompt: defaultPersistentState().prompt,
       active: [{ id: 'fastv', params: defaultParams(fastv) }],
       view: { layer: 0 },

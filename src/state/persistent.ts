@@ -29,9 +29,11 @@ export interface ViewState {
   controlsHidden: boolean;
 }
 
-export const DEFAULT_MODEL_SOURCE: ModelSource = { kind: 'bundled', name: 'tiny-random-gpt2' };
+export const DEFAULT_MODEL_SOURCE: ModelSource = { kind: 'bundled', name: 'recall-lm' };
 // Repeats itself so the second "The quick brown" can attend back to the first: induction-style patterns show up.
-export const DEFAULT_PROMPT = 'The quick brown fox jumps over the lazy dog. The quick brown';
+/** A needle-in-a-haystack question for recall-lm (format in its model card): after "?M" it should answer 253. */
+export const DEFAULT_PROMPT =
+  'the cat sat by the river at night. K417; a fox walked to the garden. my friend sold some bread. M253; the old man lost the market slowly. P608; her sister made a boat?M';
 /** Longest prompt accepted (characters): past it neither the textarea nor a link is taken. */
 export const MAX_PROMPT_CHARS = 4096;
 /** GPT-2 XL has 48 layers and 25 heads; the view's indices are bounded by these before the model is known. */

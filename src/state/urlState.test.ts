@@ -47,7 +47,7 @@ describe('serializeState / parseHash round trip', () => {
     const hash = serializeState(state);
     expect(hash).toContain('&model=hub:openai-community/gpt2@refs/pr/1&');
     expect(parseHash(hash)).toEqual({ state });
-    const bare = parseHash(valid.replace('model=tiny-random-gpt2', 'model=hub:distilgpt2'));
+    const bare = parseHash(valid.replace('model=recall-lm', 'model=hub:distilgpt2'));
     expect(bare).toEqual({ state: edited((s) => (s.modelSource = { kind: 'hub', repo: 'distilgpt2', revision: 'main', endpoint: HUB_ENDPOINT })) });
   });
 
@@ -60,7 +60,7 @@ describe('serializeState / parseHash round trip', () => {
   });
 
   test('the link stays human-readable', () => {
-    expect(valid).toMatch(/^#v=1&model=tiny-random-gpt2&prompt=The\+quick\+brown\+fox/);
+    expect(valid).toMatch(/^#v=1&model=recall-lm&prompt=the\+cat\+sat/);
     expect(valid).toContain('&fastv=off&fastv.layer=1&fastv.ratio=0.5&fastv.queries=last&');
     expect(valid).toContain('&panels=attention,flops,predictions,survival&controls=shown');
   });
@@ -133,11 +133,11 @@ describe('parseHash rejects', () => {
   });
 
   test('a model id that is not one path segment', () => {
-    expect(errorOf(valid.replace('model=tiny-random-gpt2', 'model=..%2Fsecret'))).toMatch(/"model" is not usable: "..\/secret" is not a model folder name/);
+    expect(errorOf(valid.replace('model=recall-lm', 'model=..%2Fsecret'))).toMatch(/"model" is not usable: "..\/secret" is not a model folder name/);
   });
 
   test('a hand-edited hub model', () => {
-    const model = (spec: string) => errorOf(valid.replace('model=tiny-random-gpt2', `model=${spec}`));
+    const model = (spec: string) => errorOf(valid.replace('model=recall-lm', `model=${spec}`));
     expect(model('hub:')).toMatch(/"" is not a hub repository id \(like gpt2 or owner\/name\)/);
     expect(model('hub:a/b/c@main')).toMatch(/"a\/b\/c" is not a hub repository id/);
     expect(model('hub:gpt2@')).toMatch(/"" is not a revision/);
@@ -146,7 +146,7 @@ describe('parseHash rejects', () => {
   });
 
   test('a model from dropped files, which a link cannot carry', () => {
-    expect(errorOf(valid.replace('model=tiny-random-gpt2', 'model=files:my-model'))).toMatch(
+    expect(errorOf(valid.replace('model=recall-lm', 'model=files:my-model'))).toMatch(
       /loaded from files dropped on the page \("my-model"\), which a link cannot carry: drop the same files on the page again/,
     );
   });
