@@ -25,7 +25,6 @@ import json
 import math
 import os
 import random
-import struct
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import shapes_data  # noqa: E402
+from make_tiny_gpt2 import read_safetensors, write_safetensors  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / 'public/models/shapes-vit'
@@ -370,38 +370,6 @@ def train(model, train_images, train_labels, probe, steps, log):
 
 
 # --------------------------------------------------------------------------------------------------------- writing
-
-def write_safetensors(path, tensors):
-    """safetensors by hand: u64 LE header length, JSON header, raw little-endian data (8-byte aligned)."""
-    header = {'__metadata__': {'format': 'pt'}}
-    blobs, offset = [], 0
-    for name, tensor in tensors.items():
-        data = tensor.detach().contiguous().to(torch.float32).numpy().astype('<f4').tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(tensor.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header_bytes = json.dumps(header, separators=(',', ':')).encode('utf-8')
-    header_bytes += b' ' * (-len(header_bytes) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(header_bytes)))
-        f.write(header_bytes)
-        for blob in blobs:
-            f.write(blob)
-
-
-def read_safetensors(path):
-    raw = Path(path).read_bytes()
-    (n,) = struct.unpack('<Q', raw[:8])
-    header = json.loads(raw[8:8 + n])
-    data = raw[8 + n:]
-    out = {}
-    for name, entry in header.items():
-        if name == '__metadata__':
-            continue
-        start, end = entry['data_offsets']
-        out[name] = torch.from_numpy(np.frombuffer(data[start:end], dtype='<f4').copy()).view(entry['shape'])
-    return out
-
 
 def hf_config(cfg):
     return {
