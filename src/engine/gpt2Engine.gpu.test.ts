@@ -88,37 +88,48 @@ describe('the GPU forward pass matches the CPU reference under every plan', () =
   });
 });
 
-describe('the bundled tiny GPT-2 reproduces PyTorch and onnxruntime-web', () => {
-  const folder = 'public/models/tiny-random-gpt2';
-  let tiny: Gpt2Engine;
-  let modelConfig: Gpt2Config;
-  beforeAll(() => {
-    modelConfig = parseGpt2Config(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
-    const bytes = readFileSync(`${folder}/model.safetensors`);
-    const file = parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    tiny = new Gpt2Engine(context, modelConfig, gpt2WeightsFromSafetensors(file, modelConfig));
-    return () => tiny.destroy();
-  });
+function loadBundled(name: string): { folder: string; config: Gpt2Config; engine: Gpt2Engine } {
+  const folder = `public/models/${name}`;
+  const config = parseGpt2Config(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
+  const bytes = readFileSync(`${folder}/model.safetensors`);
+  const file = parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return { folder, config, engine: new Gpt2Engine(context, config, gpt2WeightsFromSafetensors(file, config)) };
+}
 
+describe('the bundled tiny GPT-2 reproduces PyTorch', () => {
   it('logits of every position match the PyTorch golden fixture within 1e-3', async () => {
-    for (const testCase of golden.cases) {
-      const plan = buildPlan(modelConfig, testCase.input_ids.length, [], { logitsRows: 'all' });
-      const result = await tiny.forward(plan, testCase.input_ids);
-      const error = maxAbsDifference(result.logits, testCase.logits);
-      console.info(`${testCase.name}: max |Δlogit| engine vs PyTorch = ${error.toExponential(2)}`);
-      expect(error).toBeLessThanOrEqual(1e-3);
+    const { config, engine: tiny } = loadBundled('tiny-random-gpt2');
+    try {
+      for (const testCase of golden.cases) {
+        const plan = buildPlan(config, testCase.input_ids.length, [], { logitsRows: 'all' });
+        const result = await tiny.forward(plan, testCase.input_ids);
+        const error = maxAbsDifference(result.logits, testCase.logits);
+        console.info(`${testCase.name}: max |Δlogit| engine vs PyTorch = ${error.toExponential(2)}`);
+        expect(error).toBeLessThanOrEqual(1e-3);
+      }
+    } finally {
+      tiny.destroy();
     }
   });
+});
 
-  it.each([7, 100, 1024])('logits of every position match onnxruntime-web (wasm) within 1e-3 at T=%i', async (tokens) => {
+describe.each(['tiny-random-gpt2', 'recall-lm'])('the bundled %s matches onnxruntime-web on the same ONNX file', (name) => {
+  let bundled: ReturnType<typeof loadBundled>;
+  beforeAll(() => {
+    bundled = loadBundled(name);
+    return () => bundled.engine.destroy();
+  });
+
+  it.each([7, 100, 1024])('logits of every position within 1e-3 at T=%i', async (tokens) => {
+    const { folder, config, engine } = bundled;
     const reference = await createOrtReference(new Uint8Array(readFileSync(`${folder}/onnx/model.onnx`)), { provider: 'wasm' });
     try {
-      const input = Array.from({ length: tokens }, (_, i) => (i * 131 + 17) % modelConfig.vocab_size);
-      const plan = buildPlan(modelConfig, tokens, [], { logitsRows: 'all' });
-      const ours = await tiny.forward(plan, input);
+      const input = Array.from({ length: tokens }, (_, i) => (i * 131 + 17) % config.vocab_size);
+      const plan = buildPlan(config, tokens, [], { logitsRows: 'all' });
+      const ours = await engine.forward(plan, input);
       const theirs = await reference.logits(input);
       const error = maxAbsDifference(ours.logits, theirs);
-      console.info(`T=${tokens}: max |Δlogit| engine vs onnxruntime-web = ${error.toExponential(2)}`);
+      console.info(`${name} T=${tokens}: max |Δlogit| engine vs onnxruntime-web = ${error.toExponential(2)}`);
       expect(error).toBeLessThanOrEqual(1e-3);
     } finally {
       await reference.dispose();
