@@ -19,7 +19,9 @@ test('a lost GPU device shows a message and a one-click restart that brings the 
   await lost.getByRole('button', { name: /restart/i }).click();
   await expect(lost).toHaveCount(0);
   await page.getByTestId('technique-fastv-toggle').check();
-  await settled(page);
-  const [tokens, afterPruning] = await survivors(page);
-  expect(afterPruning).toBeLessThan(tokens!);
+  // The new engine may still be starting when FastV is switched on; the run it owes must land once it is ready.
+  await expect.poll(async () => {
+    const [tokens, afterPruning] = await survivors(page);
+    return afterPruning! < tokens!;
+  }).toBe(true);
 });
