@@ -160,8 +160,8 @@ describe('loadModel: typed errors, each saying what to do', () => {
     const { fetchImpl } = fakeFetch();
     await expectProblem(
       load({ kind: 'bundled', name: 'no-such-model' }, fetchImpl),
-      { kind: 'unknown-model', name: 'no-such-model', bundled: ['recall-lm', 'shapes-vit', 'tiny-random-gpt2'] },
-      /"no-such-model" is not a model bundled with this page\. Choose one of the bundled models: recall-lm, shapes-vit, tiny-random-gpt2/,
+      { kind: 'unknown-model', name: 'no-such-model', bundled: ['recall-lm', 'shapes-vit', 'shapes-vqa', 'tiny-random-gpt2'] },
+      /"no-such-model" is not a model bundled with this page\. Choose one of the bundled models: recall-lm, shapes-vit, shapes-vqa, tiny-random-gpt2/,
     );
   });
 
