@@ -19,7 +19,6 @@ Run it in the background at low priority (about 45-60 minutes on one core with O
 Smoke test of the whole pipeline in a minute:  /usr/bin/python3 tools/train_recall_lm.py --quick --out /tmp/recall-lm-quick
 """
 import argparse
-import ctypes
 import json
 import math
 import os
@@ -34,6 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_tiny_gpt2 import TinyGpt2, read_safetensors, write_safetensors  # noqa: E402
+from training_common import keep_freed_memory, cosine_learning_rate  # noqa: E402
 import recall_lm_data as data  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -153,10 +153,7 @@ def make_batch(rng, length, batch, mix):
 
 
 def learning_rate(step, total):
-    if step < WARMUP:
-        return LR_MAX * (step + 1) / WARMUP
-    progress = (step - WARMUP) / max(1, total - WARMUP)
-    return LR_MIN + 0.5 * (LR_MAX - LR_MIN) * (1 + math.cos(math.pi * progress))
+    return cosine_learning_rate(step, total, WARMUP, LR_MAX, LR_MIN)
 
 
 @torch.no_grad()
@@ -400,16 +397,6 @@ OMP_NUM_THREADS=1 nohup setsid nice -n 19 /usr/bin/python3 tools/train_recall_lm
 """
 
 
-def keep_freed_memory():
-    """Stops glibc from returning every large freed tensor to the OS (mmap/munmap per op): with the default
-    thresholds each step re-faults its attention buffers page by page, which made a T=1024 step ~10x slower here
-    (mostly system time)."""
-    try:
-        libc = ctypes.CDLL('libc.so.6')
-        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD
-    except OSError:
-        pass
 
 
 def main():

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import shapes_data  # noqa: E402
+from training_common import cosine_learning_rate  # noqa: E402
 from make_tiny_gpt2 import read_safetensors, write_safetensors  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -286,10 +287,7 @@ def dihedral(images, codes):
 # -------------------------------------------------------------------------------------------------------- training
 
 def learning_rate(step, total):
-    if step < WARMUP:
-        return LR_MAX * (step + 1) / WARMUP
-    progress = (step - WARMUP) / max(1, total - WARMUP)
-    return LR_MIN + 0.5 * (LR_MAX - LR_MIN) * (1 + math.cos(math.pi * progress))
+    return cosine_learning_rate(step, total, WARMUP, LR_MAX, LR_MIN)
 
 
 @torch.no_grad()

@@ -17,7 +17,6 @@ Run it in the background at low priority (about an hour on a shared core with Op
 Smoke test of the whole pipeline in a minute:  /usr/bin/python3 tools/train_shapes_vqa.py --quick --out /tmp/shapes-vqa-quick
 """
 import argparse
-import ctypes
 import json
 import math
 import random
@@ -32,6 +31,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_tiny_gpt2 import Conv1D, gelu_new, read_safetensors, write_safetensors  # noqa: E402
+from training_common import keep_freed_memory, cosine_learning_rate  # noqa: E402
 import shapes_data  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -526,10 +526,7 @@ def per_answer(items, correct):
 
 
 def learning_rate(step, total):
-    if step < WARMUP:
-        return LR_MAX * (step + 1) / WARMUP
-    progress = (step - WARMUP) / max(1, total - WARMUP)
-    return LR_MIN + 0.5 * (LR_MAX - LR_MIN) * (1 + math.cos(math.pi * progress))
+    return cosine_learning_rate(step, total, WARMUP, LR_MAX, LR_MIN)
 
 
 def train(model, aux, data, phases, probe, aux_weight):
@@ -773,13 +770,6 @@ nohup setsid nice -n 19 env OMP_NUM_THREADS=1 /usr/bin/python3 tools/train_shape
 """
 
 
-def keep_freed_memory():
-    try:
-        libc = ctypes.CDLL('libc.so.6')
-        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD
-    except OSError:
-        pass
 
 
 def main():
