@@ -1,4 +1,5 @@
-// Token + learned position embedding: out[t, c] = wte[ids[t], c] + wpe[t, c], with optional embedding dropout.
+// Token + learned position embedding: out[row_offset + t, c] = wte[ids[t], c] + wpe[t, c], with optional embedding
+// dropout. A VLM's text follows its image tokens, so its rows start at row_offset while its positions start at 0.
 #include "random.wgsl"
 
 override DROPOUT: bool = false;
@@ -7,7 +8,7 @@ struct EmbedParams {
   tokens: u32,
   channels: u32,
   dropout_rate: f32,
-  _pad: u32,
+  row_offset: u32,
   stream: DropoutStream,
 }
 
@@ -25,9 +26,10 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   }
   let t = index / params.channels;
   let c = index % params.channels;
+  let row = params.row_offset * params.channels + index;
   var value = wte[ids[t] * params.channels + c] + wpe[index];
   if (DROPOUT) {
-    value *= dropout_factor(params.stream, params.dropout_rate, 0u, index);
+    value *= dropout_factor(params.stream, params.dropout_rate, 0u, row);
   }
-  out[index] = value;
+  out[row] = value;
 }

@@ -1,9 +1,11 @@
-// ViT input embedding. Row 0 is the CLS token; row 1 + p is patch p (row-major over the patch grid), embedded by the
-// stride-`patch` convolution written as a dot product over the patch's pixels. Every row adds its learned position
-// embedding, then optional embedding dropout.
+// Image tokens: row p is patch p (row-major over the patch grid), embedded by the stride-`patch` convolution written
+// as a dot product over the patch's pixels; with HAS_CLS a ViT's CLS token follows as the last row (attention is
+// bidirectional over the image, so the row order does not change the result, and the output row is then the last,
+// as for text models). Every row adds its learned position embedding, then optional embedding dropout.
 #include "random.wgsl"
 
 override DROPOUT: bool = false;
+override HAS_CLS: bool = false;
 
 struct PatchEmbedParams {
   channels: u32,
@@ -24,6 +26,7 @@ struct PatchEmbedParams {
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read> cls: array<f32>;
+// positions: [rows, channels] in the same row order (patches, then CLS).
 @group(0) @binding(4) var<storage, read> positions: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<uniform> params: PatchEmbedParams;
@@ -31,15 +34,17 @@ struct PatchEmbedParams {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let index = id.x + id.y * groups.x * 64u;
-  let rows = params.grid * params.grid + 1u;
+  let patches = params.grid * params.grid;
+  let rows = patches + select(0u, 1u, HAS_CLS);
   if (index >= rows * params.channels) {
     return;
   }
-  let row = index / params.channels;
+  let p = index / params.channels;
   let c = index % params.channels;
-  var value = cls[c];
-  if (row > 0u) {
-    let p = row - 1u;
+  var value: f32;
+  if (p == patches) {
+    value = cls[c];
+  } else {
     let top = (p / params.grid) * params.patch_size;
     let left = (p % params.grid) * params.patch_size;
     let side = params.grid * params.patch_size;

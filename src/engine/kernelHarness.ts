@@ -1,5 +1,5 @@
-import type { Gpt2Config } from '../models/config';
-import type { Gpt2Weights } from '../models/gpt2Weights';
+import type { TransformerConfig } from '../models/config';
+import type { TransformerWeights } from '../models/modelWeights';
 import { Frame, GpuContext, readFloat32 } from './gpuContext';
 import { KernelRecorder } from './kernels';
 
@@ -61,20 +61,49 @@ export function seededFloats(length: number, seed: number, scale = 1): Float32Ar
 }
 
 /** A GPT-2 with seeded random weights of any shape, built in memory for tests that need no model file. */
-export function randomGpt2Weights(config: Gpt2Config, seed: number): Gpt2Weights {
-  const { n_embd: c, n_layer: layers, n_positions: positions, vocab_size: vocab } = config;
+export function randomGpt2Weights(config: TransformerConfig, seed: number): TransformerWeights {
+  const { n_embd: c, n_positions: positions, vocab_size: vocab } = config;
+  const random = seededTensors(seed);
+  const wte = random(vocab * c, 0.5);
+  return { ...randomBlocks(config, random), tokens: { wte, wpe: random(positions * c, 0.1) }, patches: null, headWeight: wte, headBias: null };
+}
+
+/**
+ * An image model with seeded random weights: a ViT classifier (`config.image.cls`) or a VLM's image prefix and text,
+ * for engine tests on shapes no model file has.
+ */
+export function randomImageModelWeights(config: TransformerConfig, seed: number): TransformerWeights {
+  const { n_embd: c, vocab_size: vocab } = config;
+  const image = config.image!;
+  const random = seededTensors(seed);
+  const patches = {
+    weight: random(image.channels * image.patch * image.patch * c, 0.1),
+    bias: random(c, 0.05),
+    positions: random(config.imageTokens * c, 0.1),
+    cls: image.cls ? random(c, 0.5) : null,
+  };
+  if (image.cls) return { ...randomBlocks(config, random), tokens: null, patches, headWeight: random(vocab * c, 0.5), headBias: random(vocab, 0.1) };
+  const wte = random(vocab * c, 0.5);
+  return { ...randomBlocks(config, random), tokens: { wte, wpe: random(config.maxTextTokens * c, 0.1) }, patches, headWeight: wte, headBias: null };
+}
+
+type SeededTensor = (length: number, scale: number, offset?: number) => Float32Array;
+
+function seededTensors(seed: number): SeededTensor {
   let next = seed;
-  const tensor = (length: number, scale: number, offset = 0) => seededFloats(length, next++, scale).map((v) => v + offset);
+  return (length, scale, offset = 0) => seededFloats(length, next++, scale).map((v) => v + offset);
+}
+
+function randomBlocks(config: TransformerConfig, tensor: SeededTensor): Pick<TransformerWeights, 'layers' | 'lnFWeight' | 'lnFBias'> {
+  const { n_embd: c, n_inner: inner, n_layer: layers } = config;
   return {
-    wte: tensor(vocab * c, 0.5),
-    wpe: tensor(positions * c, 0.1),
     layers: Array.from({ length: layers }, () => ({
       ln1Weight: tensor(c, 0.2, 1), ln1Bias: tensor(c, 0.1),
       attnQkvWeight: tensor(c * 3 * c, 0.3), attnQkvBias: tensor(3 * c, 0.05),
       attnProjWeight: tensor(c * c, 0.2), attnProjBias: tensor(c, 0.05),
       ln2Weight: tensor(c, 0.2, 1), ln2Bias: tensor(c, 0.1),
-      mlpFcWeight: tensor(c * 4 * c, 0.2), mlpFcBias: tensor(4 * c, 0.05),
-      mlpProjWeight: tensor(4 * c * c, 0.1), mlpProjBias: tensor(c, 0.05),
+      mlpFcWeight: tensor(c * inner, 0.2), mlpFcBias: tensor(inner, 0.05),
+      mlpProjWeight: tensor(inner * c, 0.1), mlpProjBias: tensor(c, 0.05),
     })),
     lnFWeight: tensor(c, 0.2, 1),
     lnFBias: tensor(c, 0.1),

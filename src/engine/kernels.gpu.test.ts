@@ -1,9 +1,10 @@
+import { parseModelConfig } from '../models/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastvScorer, fastvScores } from '../techniques/fastv/fastv';
 import { slidingWindowBlocks } from '../techniques/slidingWindow/slidingWindow';
 import * as cpu from './cpu/kernels';
 import { GpuContext } from './gpuContext';
-import { packKeyBlocks } from './gpt2Engine';
+import { packKeyBlocks } from './transformerEngine';
 import { randomGpt2Weights, relativeError, runKernels, seededFloats } from './kernelHarness';
 import { nodeDevice } from './nodeDevice';
 import { denseKeyBlocks, type KeyBlockLists } from './plan';
@@ -220,7 +221,7 @@ describe('WGSL kernels match their CPU twins', () => {
 
   it.each(['last', 'all'] as const)('FastV scorer (%s queries)', async (queries) => {
     const n = 21, h = 3;
-    const config = { model_type: 'gpt2' as const, n_layer: 2, n_head: h, n_embd: 12, n_positions: 64, vocab_size: 10, layer_norm_epsilon: 1e-5 };
+    const config = parseModelConfig({ n_layer: 2, n_head: h, n_embd: 12, n_positions: 64, vocab_size: 10, layer_norm_epsilon: 1e-5 });
     const probs = seededFloats(h * n * n, 15).map(Math.abs);
     const scorer = fastvScorer(n, config, queries);
     const gpu = await runKernels(context, (k, frame) => {
@@ -233,7 +234,7 @@ describe('WGSL kernels match their CPU twins', () => {
   });
 
   it('random test weights are reproducible', () => {
-    const config = { model_type: 'gpt2' as const, n_layer: 1, n_head: 2, n_embd: 8, n_positions: 16, vocab_size: 10, layer_norm_epsilon: 1e-5 };
-    expect(randomGpt2Weights(config, 3).wte).toEqual(randomGpt2Weights(config, 3).wte);
+    const config = parseModelConfig({ n_layer: 1, n_head: 2, n_embd: 8, n_positions: 16, vocab_size: 10, layer_norm_epsilon: 1e-5 });
+    expect(randomGpt2Weights(config, 3)).toEqual(randomGpt2Weights(config, 3));
   });
 });

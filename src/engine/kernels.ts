@@ -3,8 +3,8 @@ import { DropoutSite } from './random';
 import { engineShader, techniqueShader } from './shaders';
 import type { Frame, GpuContext, PipelineConstants } from './gpuContext';
 import type { UniformField } from './uniforms';
+import type { Activation } from '../models/config';
 
-export type Activation = 'gelu-tanh' | 'gelu-erf';
 const ACTIVATION_CONSTANT: Record<Activation, number> = { 'gelu-tanh': 1, 'gelu-erf': 2 };
 
 /** A dropout site switched on for one dispatch. */
@@ -51,9 +51,10 @@ export class KernelRecorder {
     this.#pass = pass;
   }
 
-  embed(args: { ids: GPUBuffer; wte: GPUBuffer; wpe: GPUBuffer; out: GPUBuffer; tokens: number; channels: number; dropout?: DropoutArgs }): void {
+  /** Text rows: token plus position embedding, written from row `rowOffset` of `out` (after a VLM's image tokens). */
+  embed(args: { ids: GPUBuffer; wte: GPUBuffer; wpe: GPUBuffer; out: GPUBuffer; tokens: number; channels: number; rowOffset?: number; dropout?: DropoutArgs }): void {
     const uniform = this.#frame.uniform(
-      [['u32', args.tokens], ['u32', args.channels], ['f32', args.dropout?.rate ?? 0], ['u32', 0], ...streamFields(args.dropout)],
+      [['u32', args.tokens], ['u32', args.channels], ['f32', args.dropout?.rate ?? 0], ['u32', args.rowOffset ?? 0], ...streamFields(args.dropout)],
       'embed params',
     );
     this.#dispatch('embed.wgsl', 'main', { DROPOUT: args.dropout ? 1 : 0 }, [args.ids, args.wte, args.wpe, args.out, uniform], grid1d(args.tokens * args.channels));
@@ -102,9 +103,9 @@ export class KernelRecorder {
     ]);
   }
 
-  /** ViT input rows: CLS, then every patch embedded, each plus its position embedding. */
+  /** Image rows: every patch embedded, then a ViT's CLS token when `cls` is given, each plus its position embedding. */
   patchEmbed(args: {
-    pixels: GPUBuffer; weight: GPUBuffer; bias: GPUBuffer; cls: GPUBuffer; positions: GPUBuffer; out: GPUBuffer;
+    pixels: GPUBuffer; weight: GPUBuffer; bias: GPUBuffer; cls?: GPUBuffer; positions: GPUBuffer; out: GPUBuffer;
     channels: number; patch: number; grid: number; imageChannels: number; dropout?: DropoutArgs;
   }): void {
     const uniform = this.#frame.uniform(
@@ -114,12 +115,13 @@ export class KernelRecorder {
       ],
       'patch embed params',
     );
+    // Without CLS the binding is never read; the bias stands in.
     this.#dispatch(
       'patch_embed.wgsl',
       'main',
-      { DROPOUT: args.dropout ? 1 : 0 },
-      [args.pixels, args.weight, args.bias, args.cls, args.positions, args.out, uniform],
-      grid1d((args.grid * args.grid + 1) * args.channels),
+      { DROPOUT: args.dropout ? 1 : 0, HAS_CLS: args.cls ? 1 : 0 },
+      [args.pixels, args.weight, args.bias, args.cls ?? args.bias, args.positions, args.out, uniform],
+      grid1d((args.grid * args.grid + (args.cls ? 1 : 0)) * args.channels),
     );
   }
 

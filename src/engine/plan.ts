@@ -1,4 +1,4 @@
-import type { Gpt2Config } from '../models/config';
+import type { TransformerConfig } from '../models/config';
 
 /** Edge of an attention tile: query blocks and key blocks both hold this many tokens. */
 export const ATTENTION_BLOCK = 16;
@@ -56,7 +56,7 @@ export interface LayerPlan {
 
 /** Everything a forward pass will execute, decided on the CPU before any GPU work: the FLOP counter reads this. */
 export interface ExecutionPlan {
-  config: Gpt2Config;
+  config: TransformerConfig;
   inputTokens: number;
   blockSize: number;
   layers: LayerPlan[];

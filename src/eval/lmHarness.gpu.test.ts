@@ -2,29 +2,29 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argmax, softmax } from '../engine/distributions';
 import { GpuContext } from '../engine/gpuContext';
-import { Gpt2Engine } from '../engine/gpt2Engine';
+import { TransformerEngine } from '../engine/transformerEngine';
 import { nodeDevice } from '../engine/nodeDevice';
-import { parseGpt2Config } from '../models/config';
-import { gpt2WeightsFromSafetensors } from '../models/gpt2Weights';
+import { parseModelConfig } from '../models/config';
+import { weightsFromSafetensors } from '../models/modelWeights';
 import { parseSafetensors } from '../models/safetensors';
 import { createOrtReference, type OrtReference } from '../reference/ortReference';
 import { evaluateLm, type LmEvalItem } from './lmHarness';
 
 const folder = 'public/models/tiny-random-gpt2';
-const config = parseGpt2Config(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
+const config = parseModelConfig(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
 // One byte per character, so any token id round-trips through the items' strings.
 const encode = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
 const decode = (ids: number[]) => String.fromCharCode(...ids);
 
-let engine: Gpt2Engine;
+let engine: TransformerEngine;
 let reference: OrtReference;
 let items: LmEvalItem[];
 const denseNextToken = async (ids: number[]) => softmax((await reference.logits(ids)).subarray((ids.length - 1) * config.vocab_size));
 
 beforeAll(async () => {
   const bytes = readFileSync(`${folder}/model.safetensors`);
-  const weights = gpt2WeightsFromSafetensors(parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), config);
-  engine = new Gpt2Engine(new GpuContext(await nodeDevice()), config, weights);
+  const weights = weightsFromSafetensors(parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), config);
+  engine = new TransformerEngine(new GpuContext(await nodeDevice()), config, weights);
   reference = await createOrtReference(new Uint8Array(readFileSync(`${folder}/onnx/model.onnx`)), { provider: 'wasm' });
   // The answer of each item is what onnxruntime-web decodes greedily: the dense engine must score 100%.
   const prompts = ['The quick brown fox jumps over the lazy dog. ', 'Sparse attention reads fewer blocks; ', 'x'.repeat(70)];

@@ -4,7 +4,7 @@
  * token (top-1 and KL), and the FLOPs of what was executed against the dense plan.
  */
 import { argmax, klDivergence, sampleStatistics, softmax } from '../engine/distributions';
-import type { Gpt2Engine } from '../engine/gpt2Engine';
+import type { TransformerEngine } from '../engine/transformerEngine';
 import { countFlops, denseReference } from '../flops/countFlops';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
@@ -31,7 +31,7 @@ export interface CellScore {
   total: number;
 }
 
-export interface LmEvalReport {
+export interface EvalReport {
   accuracy: number;
   /** Keyed by task, and for tasks with a length and depth by `task L=… depth=…`. */
   cells: Record<string, CellScore>;
@@ -43,7 +43,7 @@ export interface LmEvalReport {
   flops: { executed: number; dense: number };
 }
 
-export async function evaluateLm(engine: Gpt2Engine, items: readonly LmEvalItem[], options: LmEvalOptions): Promise<LmEvalReport> {
+export async function evaluateLm(engine: TransformerEngine, items: readonly LmEvalItem[], options: LmEvalOptions): Promise<EvalReport> {
   const cells: Record<string, CellScore> = {};
   const tally = (key: string, correct: boolean) => {
     const cell = (cells[key] ??= { correct: 0, total: 0 });
@@ -86,7 +86,7 @@ export async function evaluateLm(engine: Gpt2Engine, items: readonly LmEvalItem[
  * probabilities, so there each answer token gets its own pass.
  */
 async function greedyAnswer(
-  engine: Gpt2Engine,
+  engine: TransformerEngine,
   promptIds: number[],
   answerIds: number[],
   active: readonly ActiveTechnique[],

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuContext } from '../engine/gpuContext';
-import { Gpt2Engine } from '../engine/gpt2Engine';
+import { TransformerEngine } from '../engine/transformerEngine';
 import { nodeDevice } from '../engine/nodeDevice';
-import { parseGpt2Config } from '../models/config';
-import { gpt2WeightsFromSafetensors } from '../models/gpt2Weights';
+import { parseModelConfig } from '../models/config';
+import { weightsFromSafetensors } from '../models/modelWeights';
 import { parseSafetensors } from '../models/safetensors';
 import { createTokenizer } from '../models/tokenizer';
-import { evaluateLm, type LmEvalItem, type LmEvalReport } from './lmHarness';
+import { evaluateLm, type LmEvalItem, type EvalReport } from './lmHarness';
 
 const folder = process.env['RECALL_LM_DIR'] ?? 'public/models/recall-lm';
 const readJson = (file: string): unknown => JSON.parse(readFileSync(`${folder}/${file}`, 'utf8'));
@@ -19,15 +19,15 @@ interface CardAccuracy {
   sort: number;
 }
 
-let engine: Gpt2Engine;
-let report: LmEvalReport;
+let engine: TransformerEngine;
+let report: EvalReport;
 const card = (readJson('training.json') as { final_eval: CardAccuracy }).final_eval;
 
 beforeAll(async () => {
-  const config = parseGpt2Config(readJson('config.json'));
+  const config = parseModelConfig(readJson('config.json'));
   const bytes = readFileSync(`${folder}/model.safetensors`);
-  const weights = gpt2WeightsFromSafetensors(parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), config);
-  engine = new Gpt2Engine(new GpuContext(await nodeDevice()), config, weights);
+  const weights = weightsFromSafetensors(parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), config);
+  engine = new TransformerEngine(new GpuContext(await nodeDevice()), config, weights);
   const tokenizer = createTokenizer(readJson('tokenizer.json'), readJson('tokenizer_config.json'), config.vocab_size);
   const items = (readJson('eval.json') as { items: LmEvalItem[] }).items;
   report = await evaluateLm(engine, items, { encode: tokenizer.encode, active: [] });

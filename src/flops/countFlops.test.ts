@@ -1,30 +1,29 @@
+import { parseModelConfig } from '../models/config';
 import { describe, expect, it } from 'vitest';
 import { denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type PruneStep } from '../engine/plan';
-import type { Gpt2Config } from '../models/config';
+import type { TransformerConfig } from '../models/config';
 import { FLOP_CONVENTION, countFlops, countPairs, densePairs, densePlanFor, denseReference, tilePairs } from './countFlops';
 
 // Tiny model: d = 16, H = 2 (dh = 8), L = 2, V = 50.
-const tiny: Gpt2Config = {
-  model_type: 'gpt2',
+const tiny = parseModelConfig({
   n_layer: 2,
   n_head: 2,
   n_embd: 16,
   n_positions: 128,
   vocab_size: 50,
   layer_norm_epsilon: 1e-5,
-};
+});
 
-const gpt2Small: Gpt2Config = {
-  model_type: 'gpt2',
+const gpt2Small = parseModelConfig({
   n_layer: 12,
   n_head: 12,
   n_embd: 768,
   n_positions: 1024,
   vocab_size: 50257,
   layer_norm_epsilon: 1e-5,
-};
+});
 
-function densePlan(config: Gpt2Config, tokens: number, blockSize: number, logitsRows: 'last' | 'all'): ExecutionPlan {
+function densePlan(config: TransformerConfig, tokens: number, blockSize: number, logitsRows: 'last' | 'all'): ExecutionPlan {
   const keyBlocks = denseKeyBlocks(tokens, config.n_head, 0, blockSize);
   return {
     config,
@@ -167,7 +166,7 @@ describe('countFlops with techniques', () => {
   });
 
   it('(d) pruning to k tokens before layer K makes layers ≥ K cost C(k) plus the scorer overhead', () => {
-    const config: Gpt2Config = { ...tiny, n_layer: 4 };
+    const config: TransformerConfig = { ...tiny, n_layer: 4 };
     const n = 37;
     const k = 20;
     const K = 2;
@@ -211,7 +210,7 @@ describe('countFlops with techniques', () => {
   });
 
   it('(d) with all logits rows the LM head runs on the survivors', () => {
-    const config: Gpt2Config = { ...tiny, n_layer: 1 };
+    const config: TransformerConfig = { ...tiny, n_layer: 1 };
     const plan: ExecutionPlan = {
       ...densePlan(config, 20, 16, 'all'),
       inputTokens: 37,

@@ -1,5 +1,5 @@
 import { denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type LayerPlan } from '../engine/plan';
-import type { Gpt2Config } from '../models/config';
+import type { TransformerConfig } from '../models/config';
 
 /** Tooltip text for the FLOPs panel: which convention every number in a FlopReport follows. */
 export const FLOP_CONVENTION =
@@ -17,9 +17,9 @@ export interface MatmulMacs {
   attnValues: number;
   /** attention c_proj: n·d·d. */
   attnProj: number;
-  /** mlp c_fc: n·d·4d. */
+  /** mlp c_fc: n·d·m (m = n_inner, 4d in GPT-2). */
   mlpUp: number;
-  /** mlp c_proj: n·4d·d. */
+  /** mlp c_proj: n·m·d. */
   mlpDown: number;
   /** Technique overhead run at this layer's input (token-pruning scorers). */
   overhead: number;
@@ -79,7 +79,7 @@ export interface LayerFlops {
 
 export interface EmbeddingFlops {
   tokens: number;
-  /** The token/position gather is a lookup: 0 MACs. */
+  /** Patch embedding: patches·(channels·patch²)·d. Token and position embeddings are lookups: 0 MACs. */
   macs: number;
   nonMatmul: number;
   nonMatmulParts: NonMatmulParts;
@@ -88,11 +88,11 @@ export interface EmbeddingFlops {
 export interface LmHeadFlops {
   /** 1 for logitsRows 'last', else the tokens surviving the last layer. */
   rows: number;
-  /** rows·d·V (tied head, no bias) plus overhead of prune steps placed after the last layer. */
+  /** rows·d·V (V: vocabulary or a classifier's labels) plus overhead of prune steps placed after the last layer. */
   macs: number;
   overhead: OverheadItem[];
   flops: number;
-  /** ln_f on the logits rows (5·rows·d) plus compaction of prune steps after the last layer. */
+  /** ln_f on the logits rows (5·rows·d), a classifier's bias (rows·V), compaction of prune steps after the last layer. */
   nonMatmul: number;
   nonMatmulParts: NonMatmulParts;
 }
@@ -207,12 +207,12 @@ function dropoutRates(plan: ExecutionPlan): { embedding: boolean; attention: boo
 }
 
 function countLayer(plan: ExecutionPlan, layer: LayerPlan): LayerFlops {
-  const config: Gpt2Config = plan.config;
+  const config: TransformerConfig = plan.config;
   const n = layer.tokens;
   const d = config.n_embd;
   const heads = config.n_head;
   const dh = d / heads;
-  const m = 4 * d;
+  const m = config.n_inner;
   const drop = dropoutRates(plan);
 
   const pairs = countPairs(layer.keyBlocks, n, plan.blockSize, layer.bidirectionalPrefix);
@@ -283,18 +283,22 @@ function totals(macs: number, usefulMacs: number, parts: NonMatmulParts, scale: 
 
 /** FLOPs and MACs of everything `plan` executes: per layer, embedding, LM head, per Monte-Carlo sample and in total. */
 export function countFlops(plan: ExecutionPlan): FlopReport {
-  const d = plan.config.n_embd;
-  const vocab = plan.config.vocab_size;
+  const { config } = plan;
+  const d = config.n_embd;
+  const vocab = config.vocab_size;
   const drop = dropoutRates(plan);
 
+  const patches = config.image ? config.image.grid ** 2 : 0;
+  const embeddingMacs = config.image ? patches * config.image.channels * config.image.patch ** 2 * d : 0;
   const embeddingParts: NonMatmulParts = {
     ...emptyParts(),
-    residual: plan.inputTokens * d, // wte + wpe
+    bias: patches * d, // patch projection bias
+    residual: plan.inputTokens * d, // + position embedding, on every row
     dropout: drop.embedding ? plan.inputTokens * d : 0,
   };
   const embedding: EmbeddingFlops = {
     tokens: plan.inputTokens,
-    macs: 0,
+    macs: embeddingMacs,
     nonMatmul: sumParts(embeddingParts),
     nonMatmulParts: embeddingParts,
   };
@@ -314,6 +318,7 @@ export function countFlops(plan: ExecutionPlan): FlopReport {
   const headParts: NonMatmulParts = {
     ...emptyParts(),
     layerNorm: 5 * rows * d, // ln_f
+    bias: config.labels ? rows * vocab : 0, // a classifier's bias; tied LM heads have none
     compaction: lateSteps.reduce((sum, step) => sum + step.tokensBefore, 0),
   };
   const lmHead: LmHeadFlops = {
@@ -325,8 +330,8 @@ export function countFlops(plan: ExecutionPlan): FlopReport {
     nonMatmulParts: headParts,
   };
 
-  let macs = headMacs;
-  let usefulMacs = headMacs;
+  let macs = headMacs + embeddingMacs;
+  let usefulMacs = headMacs + embeddingMacs;
   let parts = addParts(embeddingParts, headParts);
   let executedPairs = 0;
   let usefulPairs = 0;

@@ -96,7 +96,7 @@ describe('loadModel: the three sources', () => {
     const { fetchImpl, requested } = fakeFetch();
     const model = await load(bundled, fetchImpl);
     expect(model.name).toBe('tiny-random-gpt2');
-    expect(model.config).toEqual({ model_type: 'gpt2', n_layer: 4, n_head: 4, n_embd: 64, n_positions: 1024, vocab_size: 256, layer_norm_epsilon: 1e-5 });
+    expect(model.config).toMatchObject({ model_type: 'gpt2', n_layer: 4, n_head: 4, n_embd: 64, n_positions: 1024, vocab_size: 256, layer_norm_epsilon: 1e-5 });
     expect(model.weights.layers).toHaveLength(4);
     expect(model.onnx?.byteLength).toBe(tinySizes['onnx/model.onnx']!.size);
     expect(model.tokenizer).toBe(byteTokenizer);
@@ -190,7 +190,7 @@ describe('loadModel: typed errors, each saying what to do', () => {
     await expectProblem(
       load(hub, fetchImpl),
       { kind: 'unsupported-architecture', modelType: 'llama' },
-      /unsupported architecture "llama": this engine runs model_type "gpt2" .*Choose a GPT-2 model/,
+      /unsupported architecture "llama": this engine runs model_type "gpt2", "vit", "shapes-vqa" .*Choose a GPT-2 or ViT model/,
     );
     expect(requested).toEqual([hubUrl('config.json')]);
   });
@@ -200,7 +200,7 @@ describe('loadModel: typed errors, each saying what to do', () => {
     ['a missing n_head', { ...tinyConfig, n_head: undefined }, '"n_head" must be a positive integer, got undefined'],
     ['a fractional n_layer', { ...tinyConfig, n_layer: 2.5 }, '"n_layer" must be a positive integer, got 2.5'],
     ['a zero epsilon', { ...tinyConfig, layer_norm_epsilon: 0 }, '"layer_norm_epsilon" must be a positive number'],
-    ['heads that do not divide n_embd', { ...tinyConfig, n_head: 3 }, 'n_embd (64) must be divisible by n_head (3)'],
+    ['heads that do not divide n_embd', { ...tinyConfig, n_head: 3 }, 'the width (64) must be divisible by the number of heads (3)'],
     ['an unsupported head size', { ...tinyConfig, n_head: 32 }, 'head size 2 is not supported'],
   ])('%s', async (_, json, message) => {
     const { fetchImpl } = fakeFetch({ [hubUrl('config.json')]: () => new Response(JSON.stringify(json)) });
@@ -230,8 +230,8 @@ describe('loadModel: typed errors, each saying what to do', () => {
     const { fetchImpl, requested } = fakeFetch();
     await expectProblem(
       load(hub, fetchImpl, { limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 128 * 1024 } }),
-      { kind: 'too-large', limit: 'maxStorageBufferBindingSize', tensor: 'wpe.weight', bytes: 262144, allowed: 131072 },
-      /largest tensor, "wpe\.weight" \(256\.0 KiB as float32\), is over this GPU's maxStorageBufferBindingSize of 128\.0 KiB/,
+      { kind: 'too-large', limit: 'maxStorageBufferBindingSize', tensor: 'position embedding', bytes: 262144, allowed: 131072 },
+      /largest tensor, "position embedding" \(256\.0 KiB as float32\), is over this GPU's maxStorageBufferBindingSize of 128\.0 KiB/,
     );
     await expectProblem(load(hub, fetchImpl, { limits: { maxBufferSize: 1000, maxStorageBufferBindingSize: 1000 } }), { kind: 'too-large', limit: 'maxBufferSize' }, /maxBufferSize of 1000 B/);
     expect(requested.filter((url) => !url.endsWith('config.json'))).toEqual([]);

@@ -2,8 +2,8 @@
  * The one model loader: a bundled folder, a Hugging Face hub repository or dropped files, all in Hugging Face
  * layout. config.json comes first, so an unsupported or too-large model fails before its weights are downloaded.
  */
-import { ModelConfigError, parseGpt2Config, UnsupportedArchitectureError, type Gpt2Config } from './config';
-import { gpt2TensorShapes, gpt2WeightsFromSafetensors, ModelWeightsError, type Gpt2Weights } from './gpt2Weights';
+import { ModelConfigError, parseModelConfig, readsPreprocessorConfig, UnsupportedArchitectureError, type TransformerConfig } from './config';
+import { ModelWeightsError, uploadedTensors, weightsFromSafetensors, type TransformerWeights } from './modelWeights';
 import type { ModelFileCache } from './modelCache';
 import {
   bundledLocation,
@@ -26,8 +26,8 @@ import { createTokenizer, type ModelTokenizer } from './tokenizer';
 export interface LoadedModel {
   /** What the UI calls it, e.g. "tiny-random-gpt2" or "gpt2@main (Hugging Face hub)". */
   name: string;
-  config: Gpt2Config;
-  weights: Gpt2Weights;
+  config: TransformerConfig;
+  weights: TransformerWeights;
   tokenizer: ModelTokenizer;
   /** onnx/model.onnx for the onnxruntime-web reference; null when the model has none (no dense reference then). */
   onnx: Uint8Array | null;
@@ -65,7 +65,12 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   const where = (file: ModelFileName) => location.locate(file)?.where ?? file;
 
   const configUrl = where(MODEL_FILES.config);
-  const config = parseConfig(name, configUrl, (await read(MODEL_FILES.config))!);
+  const configJson = parseJson(name, configUrl, (await read(MODEL_FILES.config))!);
+  const readsPreprocessor = readsPreprocessorConfig(configJson);
+  if (!readsPreprocessor) context.progress.finished(MODEL_FILES.preprocessorConfig, false);
+  const preprocessorBytes = readsPreprocessor ? await read(MODEL_FILES.preprocessorConfig) : null;
+  const preprocessor = preprocessorBytes ? parseJson(name, where(MODEL_FILES.preprocessorConfig), preprocessorBytes) : undefined;
+  const config = parseConfig(name, configUrl, configJson, preprocessor);
   if (options.limits) checkLimits(name, config, options.limits);
 
   const [weightsBytes, tokenizerBytes, tokenizerConfigBytes, onnxBytes] = await Promise.all(
@@ -76,10 +81,10 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   });
 
   const weightsUrl = where(MODEL_FILES.weights);
-  let weights: Gpt2Weights;
+  let weights: TransformerWeights;
   try {
     // Named by URL so safetensors and weight errors say which file they are about.
-    weights = gpt2WeightsFromSafetensors(parseSafetensors(weightsBytes!, weightsUrl), config);
+    weights = weightsFromSafetensors(parseSafetensors(weightsBytes!, weightsUrl), config);
   } catch (error) {
     if (error instanceof SafetensorsError) throw new ModelLoadError(name, { kind: 'corrupt-safetensors', url: weightsUrl }, error.message, { cause: error });
     if (error instanceof ModelWeightsError) throw new ModelLoadError(name, { kind: 'tensor-mismatch', url: weightsUrl }, error.message, { cause: error });
@@ -130,10 +135,9 @@ function expectedSizes(location: ModelLocation): Map<ModelFileName, number | nul
   return sizes;
 }
 
-function parseConfig(name: string, url: string, bytes: ArrayBuffer): Gpt2Config {
-  const json = parseJson(name, url, bytes);
+function parseConfig(name: string, url: string, json: unknown, preprocessor: unknown): TransformerConfig {
   try {
-    return parseGpt2Config(json);
+    return parseModelConfig(json, preprocessor);
   } catch (error) {
     if (error instanceof UnsupportedArchitectureError) {
       throw new ModelLoadError(name, { kind: 'unsupported-architecture', url, modelType: error.modelType }, error.message, { cause: error });
@@ -155,9 +159,9 @@ function parseJson(name: string, url: string, bytes: ArrayBuffer): unknown {
  * The engine uploads each tensor as float32 into its own storage buffer, so the largest one must fit both the
  * buffer size and the storage binding size the device allows.
  */
-function checkLimits(name: string, config: Gpt2Config, limits: BufferLimits): void {
-  const largest = gpt2TensorShapes(config)
-    .map(({ name: tensor, shape }) => ({ tensor, bytes: 4 * shape.reduce((a, b) => a * b, 1) }))
+function checkLimits(name: string, config: TransformerConfig, limits: BufferLimits): void {
+  const largest = uploadedTensors(config)
+    .map(({ name: tensor, elements }) => ({ tensor, bytes: 4 * elements }))
     .reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const limitNames: BufferLimitName[] = ['maxBufferSize', 'maxStorageBufferBindingSize'];
   for (const limit of limitNames) {

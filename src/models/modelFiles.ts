@@ -10,6 +10,8 @@ import type { DroppedFile, FilesSource, HubSource } from './modelSource';
 /** The Hugging Face layout: the same names in a bundled folder, a hub repository and a dropped folder. */
 export const MODEL_FILES = {
   config: 'config.json',
+  /** Image normalisation of an image model (Hugging Face image processor); its values win over config.json's. */
+  preprocessorConfig: 'preprocessor_config.json',
   weights: 'model.safetensors',
   tokenizer: 'tokenizer.json',
   tokenizerConfig: 'tokenizer_config.json',

@@ -59,7 +59,7 @@ function advice(problem: ModelLoadProblem): string {
     case 'tensor-mismatch':
       return 'config.json and model.safetensors do not belong together; take both from the same checkpoint.';
     case 'unsupported-architecture':
-      return 'Choose a GPT-2 model instead.';
+      return 'Choose a GPT-2 or ViT model instead.';
     case 'invalid-config':
       return 'Fix config.json, or choose another model.';
     case 'invalid-tokenizer':

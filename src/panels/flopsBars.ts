@@ -1,7 +1,7 @@
 import { format, max, scaleBand, scaleLinear, schemeTableau10, select, sum } from 'd3';
 import { createPanel, textWidth, wrapText, type PanelOptions } from './svg';
 
-export const FLOP_PARTS = ['qkv', 'attnScores', 'attnValues', 'attnOut', 'mlpUp', 'mlpDown', 'lmHead', 'overhead'] as const;
+export const FLOP_PARTS = ['qkv', 'attnScores', 'attnValues', 'attnOut', 'mlpUp', 'mlpDown', 'lmHead', 'overhead', 'patchEmbedding'] as const;
 export type FlopPart = (typeof FLOP_PARTS)[number];
 
 export const FLOP_PART_LABELS: Record<FlopPart, string> = {
@@ -13,13 +13,20 @@ export const FLOP_PART_LABELS: Record<FlopPart, string> = {
   mlpDown: 'MLP down',
   lmHead: 'LM head',
   overhead: 'technique overhead',
+  patchEmbedding: 'patch embedding',
 };
+
+/** Parts only some models have: listed in the legend only when a bar shows them. */
+const OPTIONAL_PARTS: ReadonlySet<FlopPart> = new Set(['patchEmbedding']);
 
 /** FLOPs per part; a missing part counts as 0. */
 export type FlopSplit = Partial<Record<FlopPart, number>>;
 
 export interface FlopsPanelData {
-  /** One bar per transformer layer, then the LM head as its own entry (label e.g. "LM head", part `lmHead`). */
+  /**
+   * One bar per transformer layer, then the output head as its own entry (label "LM head" or "classifier", part
+   * `lmHead`); an image model's patch embedding comes first (part `patchEmbedding`).
+   */
   layers: { label: string; dense: FlopSplit; current: FlopSplit }[];
   /** How FLOPs are counted, shown under the chart, e.g. "2 FLOP per multiply-add; softmax, norms not counted". */
   convention: string;
@@ -119,7 +126,8 @@ export function flopsBars(data: FlopsPanelData, options: PanelOptions = {}): SVG
     .text((l) => l.label);
   plot.append('line').attr('x2', plotWidth).attr('y1', PLOT_HEIGHT).attr('y2', PLOT_HEIGHT).attr('stroke', '#555');
 
-  const legendItems: { label: string; fill: string; stroke?: string }[] = FLOP_PARTS.map((p) => ({ label: FLOP_PART_LABELS[p], fill: color(p) }));
+  const shown = FLOP_PARTS.filter((p) => !OPTIONAL_PARTS.has(p) || data.layers.some((l) => (l.dense[p] ?? 0) + (l.current[p] ?? 0) > 0));
+  const legendItems: { label: string; fill: string; stroke?: string }[] = shown.map((p) => ({ label: FLOP_PART_LABELS[p], fill: color(p) }));
   legendItems.push({ label: 'dense (outline)', fill: 'none', stroke: '#333' });
   const legend = svg
     .append('g')

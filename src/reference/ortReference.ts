@@ -8,8 +8,11 @@ export type OrtProvider = 'wasm' | 'webgpu';
 
 export interface OrtReference {
   readonly provider: OrtProvider;
-  /** Logits for every position of one sequence: [ids.length, vocab] row-major. */
-  logits(ids: readonly number[]): Promise<Float32Array>;
+  /**
+   * Logits of one input, row-major [rows, vocab]: a row per text token (GPT-2, and a VLM's text after its image), or
+   * one row for an image classifier. `pixels` is pixel_values [channels, size, size] for image models.
+   */
+  logits(ids: readonly number[], pixels?: Float32Array): Promise<Float32Array>;
   dispose(): Promise<void>;
 }
 
@@ -17,7 +20,8 @@ export class OrtReferenceError extends Error {
   override name = 'OrtReferenceError';
 }
 
-const INPUT_NAME = 'input_ids';
+const TEXT_INPUT = 'input_ids';
+const IMAGE_INPUT = 'pixel_values';
 const OUTPUT_NAME = 'logits';
 
 /**
@@ -58,10 +62,12 @@ export async function createOrtReference(
     const problem = `onnxruntime-web could not load the model with the ${provider} provider: ${describe(error)}`;
     throw new OrtReferenceError(problem, { cause: error });
   }
-  if (!session.inputNames.includes(INPUT_NAME) || !session.outputNames.includes(OUTPUT_NAME)) {
+  const takesText = session.inputNames.includes(TEXT_INPUT);
+  const takesImage = session.inputNames.includes(IMAGE_INPUT);
+  if (!(takesText || takesImage) || !session.outputNames.includes(OUTPUT_NAME)) {
     const found = `inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]`;
     await session.release();
-    throw new OrtReferenceError(`the ONNX model must take "${INPUT_NAME}" and return "${OUTPUT_NAME}"; it has ${found}`);
+    throw new OrtReferenceError(`the ONNX model must take "${TEXT_INPUT}" and/or "${IMAGE_INPUT}" and return "${OUTPUT_NAME}"; it has ${found}`);
   }
 
   // An ORT session runs one request at a time; callers (a UI re-running on every edit) may overlap requests.
@@ -74,30 +80,48 @@ export async function createOrtReference(
 
   return {
     provider,
-    logits: (ids) => runInOrder(() => runLogits(ort, session, ids)),
+    logits: (ids, pixels) => runInOrder(() => runLogits(ort, session, { takesText, takesImage }, ids, pixels)),
     dispose: () => runInOrder(() => session.release()),
   };
 }
 
-async function runLogits(ort: typeof Ort, session: Ort.InferenceSession, ids: readonly number[]): Promise<Float32Array> {
-  if (ids.length === 0 || !ids.every((id) => Number.isInteger(id) && id >= 0)) {
-    throw new OrtReferenceError(`token ids must be a non-empty list of non-negative integers, got [${ids.join(', ')}]`);
+async function runLogits(
+  ort: typeof Ort,
+  session: Ort.InferenceSession,
+  inputs: { takesText: boolean; takesImage: boolean },
+  ids: readonly number[],
+  pixels: Float32Array | undefined,
+): Promise<Float32Array> {
+  const feeds: Record<string, Ort.Tensor> = {};
+  if (inputs.takesText) {
+    if (ids.length === 0 || !ids.every((id) => Number.isInteger(id) && id >= 0)) {
+      throw new OrtReferenceError(`token ids must be a non-empty list of non-negative integers, got [${ids.join(', ')}]`);
+    }
+    feeds[TEXT_INPUT] = new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
   }
-  const input = new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
+  if (inputs.takesImage) {
+    const side = Math.sqrt((pixels?.length ?? 0) / 3);
+    if (!pixels || !Number.isInteger(side)) throw new OrtReferenceError('this ONNX model takes an image: pass pixel_values of 3 square channels');
+    feeds[IMAGE_INPUT] = new ort.Tensor('float32', pixels, [1, 3, side, side]);
+  }
   let outputs: Ort.InferenceSession.ReturnType;
   try {
-    outputs = await session.run({ [INPUT_NAME]: input });
+    outputs = await session.run(feeds);
   } catch (error) {
-    throw new OrtReferenceError(`onnxruntime-web failed on ${ids.length} tokens: ${describe(error)}`, { cause: error });
+    throw new OrtReferenceError(`onnxruntime-web failed on ${describeInput(inputs, ids)}: ${describe(error)}`, { cause: error });
   }
   const logits = outputs[OUTPUT_NAME]!;
-  const [batch, tokens, vocab] = logits.dims;
-  if (logits.type !== 'float32' || logits.dims.length !== 3 || batch !== 1 || tokens !== ids.length || !vocab) {
-    throw new OrtReferenceError(
-      `expected float32 logits of shape [1, ${ids.length}, vocab], got ${logits.type} [${logits.dims.join(', ')}]`,
-    );
+  // Text models answer [1, tokens, vocab]; a classifier answers [1, labels].
+  const expected = inputs.takesText ? [1, ids.length] : [1];
+  const shapeOk = logits.dims.length === expected.length + 1 && expected.every((size, i) => logits.dims[i] === size) && (logits.dims.at(-1) ?? 0) > 0;
+  if (logits.type !== 'float32' || !shapeOk) {
+    throw new OrtReferenceError(`expected float32 logits of shape [${expected.join(', ')}, vocab], got ${logits.type} [${logits.dims.join(', ')}]`);
   }
   return logits.data as Float32Array;
+}
+
+function describeInput(inputs: { takesText: boolean; takesImage: boolean }, ids: readonly number[]): string {
+  return [inputs.takesImage ? 'an image' : '', inputs.takesText ? `${ids.length} tokens` : ''].filter(Boolean).join(' and ');
 }
 
 function describe(error: unknown): string {

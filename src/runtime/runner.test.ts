@@ -1,3 +1,4 @@
+import { parseModelConfig } from '../models/config';
 import { describe, expect, it } from 'vitest';
 import { countFlops, denseReference } from '../flops/countFlops';
 import { buildPlan } from '../techniques/buildPlan';
@@ -25,7 +26,7 @@ describe('comparing the current prediction with the dense reference', () => {
 });
 
 describe('the FLOPs panel data', () => {
-  const config = { model_type: 'gpt2' as const, n_layer: 2, n_head: 2, n_embd: 8, n_positions: 64, vocab_size: 10, layer_norm_epsilon: 1e-5 };
+  const config = parseModelConfig({ n_layer: 2, n_head: 2, n_embd: 8, n_positions: 64, vocab_size: 10, layer_norm_epsilon: 1e-5 });
 
   it('shows a layer per bar plus the LM head, dense equal to current with nothing switched on', () => {
     const plan = buildPlan(config, 40, []);

@@ -3,7 +3,7 @@
  * plans, runs our engine and the onnxruntime-web reference, and answers with plain data for the panels.
  */
 import { argmax, klDivergence, sampleStatistics, softmax } from '../engine/distributions';
-import { Gpt2Engine } from '../engine/gpt2Engine';
+import { TransformerEngine } from '../engine/transformerEngine';
 import { requestBrowserDevice } from '../engine/gpu';
 import { GpuContext } from '../engine/gpuContext';
 import type { ForwardResult } from '../engine/result';
@@ -67,7 +67,7 @@ const NO_REFERENCE_NOTICE =
 interface ActiveModel {
   key: string;
   model: LoadedModel;
-  engine: Gpt2Engine;
+  engine: TransformerEngine;
   /**
    * onnxruntime-web on the model's ONNX export, null when the model has none. Still loading while the engine runs
    * its first forward pass: compiling ORT's wasm takes seconds, and our first result should not wait for it.
@@ -104,7 +104,7 @@ export async function createRunner(): Promise<Runner> {
       const model = await loadModel(source, { cache, limits: gpu.device.limits, onProgress: events.onLoadProgress });
       const reference = model.onnx ? createOrtReference(model.onnx, { provider: REFERENCE_PROVIDER }) : null;
       const notices = reference ? model.notices : [...model.notices, NO_REFERENCE_NOTICE];
-      const engine = new Gpt2Engine(context, model.config, model.weights);
+      const engine = new TransformerEngine(context, model.config, model.weights);
       const next: ActiveModel = { key, model, engine, reference, notices, denseCache: new Map() };
       if (active) disposeModel(active);
       active = next;
@@ -175,7 +175,7 @@ export function compareWithDense(denseProbs: Float32Array, sampleProbs: Float32A
 }
 
 /** The FLOP counter's report as the panel draws it: per layer FLOPs by part, current (all MC samples) next to dense. */
-export function flopsPanelData(current: FlopReport, dense: FlopReport): FlopsPanelData {
+export function flopsPanelData(current: FlopReport, dense: FlopReport, headLabel = 'LM head'): FlopsPanelData {
   const split = (report: FlopReport, layer: number): FlopSplit => {
     const l = report.layers[layer];
     if (!l) return {};
@@ -191,10 +191,14 @@ export function flopsPanelData(current: FlopReport, dense: FlopReport): FlopsPan
     };
   };
   const samples = current.samples > 1 ? ` Current bars include all ${current.samples} Monte-Carlo passes.` : '';
+  const patchBar = current.embedding.macs > 0
+    ? [{ label: 'patches', dense: { patchEmbedding: 2 * dense.embedding.macs }, current: { patchEmbedding: 2 * current.samples * current.embedding.macs } }]
+    : [];
   return {
     layers: [
+      ...patchBar,
       ...current.layers.map((_, i) => ({ label: `L${i}`, dense: split(dense, i), current: split(current, i) })),
-      { label: 'LM head', dense: { lmHead: 2 * dense.lmHead.macs }, current: { lmHead: 2 * current.samples * current.lmHead.macs } },
+      { label: headLabel, dense: { lmHead: 2 * dense.lmHead.macs }, current: { lmHead: 2 * current.samples * current.lmHead.macs } },
     ],
     convention: `${FLOP_CONVENTION}${samples}`,
   };

@@ -1,9 +1,10 @@
+import { parseModelConfig } from '../models/config';
 import { describe, expect, it } from 'vitest';
 import { buildPlan, withDiagonal } from './buildPlan';
 import { defaultParams } from './types';
 import { techniques } from './registry';
 
-const config = { model_type: 'gpt2' as const, n_layer: 4, n_head: 2, n_embd: 8, n_positions: 256, vocab_size: 10, layer_norm_epsilon: 1e-5 };
+const config = parseModelConfig({ n_layer: 4, n_head: 2, n_embd: 8, n_positions: 256, vocab_size: 10, layer_norm_epsilon: 1e-5 });
 
 describe('buildPlan composes techniques into one execution plan', () => {
   it('is dense causal with nothing switched on', () => {

@@ -1,4 +1,4 @@
-import type { Gpt2Config } from '../models/config';
+import { bidirectionalPrefix, type TransformerConfig } from '../models/config';
 import {
   ATTENTION_BLOCK, denseKeyBlocks, type DropoutPlan, type ExecutionPlan, type KeyBlockLists, type LayerPlan, type PruneStep,
 } from '../engine/plan';
@@ -20,30 +20,33 @@ export class PlanError extends Error {
  * decides composition: sparse-attention restrictions apply in sequence, prune steps apply by layer, and dropout
  * sites take the highest rate any technique asks for.
  */
-export function buildPlan(config: Gpt2Config, inputTokens: number, active: readonly ActiveTechnique[], options: PlanOptions = {}): ExecutionPlan {
+export function buildPlan(config: TransformerConfig, inputTokens: number, active: readonly ActiveTechnique[], options: PlanOptions = {}): ExecutionPlan {
   if (!Number.isInteger(inputTokens) || inputTokens < 1) throw new PlanError('the input is empty');
   if (inputTokens > config.n_positions) {
     throw new PlanError(`the input has ${inputTokens} tokens but this model takes at most ${config.n_positions}`);
   }
+  if (inputTokens < config.imageTokens) throw new PlanError(`this model's input starts with its ${config.imageTokens} image tokens`);
   const enabled = active.map(({ id, params }) => {
     const technique = techniqueById(id);
     if (!technique) throw new PlanError(`unknown technique "${id}"`);
     return { technique, params };
   });
 
-  const pruning = planPruning(config, inputTokens, enabled);
+  const protectedTail = protectedTokens(config, inputTokens);
+  const pruning = planPruning(config, inputTokens, protectedTail, enabled);
   const captureLayers = new Set([...(options.captureLayers ?? []), ...pruning.map((p) => p.scoreFromLayer)]);
-  // GPT-2 attends causally. Bidirectional models (ViT, a VLM's image prefix) set this from their configuration.
-  const bidirectionalPrefix = 0;
+  const textTokens = inputTokens - config.imageTokens;
   const layers: LayerPlan[] = [];
   let tokens = inputTokens;
   for (let index = 0; index < config.n_layer; index++) {
     tokens = pruning.find((p) => p.beforeLayer === index)?.keep ?? tokens;
-    let keyBlocks: KeyBlockLists = denseKeyBlocks(tokens, config.n_head, bidirectionalPrefix);
+    // Pruning never removes text (the protected tail of a VLM), so the image prefix is what it shrank.
+    const prefix = bidirectionalPrefix(config, tokens, textTokens);
+    let keyBlocks: KeyBlockLists = denseKeyBlocks(tokens, config.n_head, prefix);
     for (const { technique, params } of enabled) {
       if (technique.restrictKeyBlocks) keyBlocks = technique.restrictKeyBlocks(keyBlocks, { config, layer: index, tokens, blockSize: ATTENTION_BLOCK }, params);
     }
-    layers.push({ index, tokens, bidirectionalPrefix, keyBlocks: withDiagonal(keyBlocks), captureAttention: captureLayers.has(index) });
+    layers.push({ index, tokens, bidirectionalPrefix: prefix, keyBlocks: withDiagonal(keyBlocks), captureAttention: captureLayers.has(index) });
   }
 
   return {
@@ -58,12 +61,21 @@ export function buildPlan(config: Gpt2Config, inputTokens: number, active: reado
   };
 }
 
+/**
+ * Tokens at the end of the input that token pruning must keep: the row the output is read from (the last text
+ * token, a ViT's CLS, which the engine keeps last) and, for a VLM, the whole instruction: visual-token pruning
+ * (FastV and its successors) removes image tokens only.
+ */
+export function protectedTokens(config: TransformerConfig, inputTokens: number): number {
+  return config.attention === 'prefix-lm' ? inputTokens - config.imageTokens : 1;
+}
+
 type Enabled = { technique: Technique; params: ActiveTechnique['params'] }[];
 
-function planPruning(config: Gpt2Config, inputTokens: number, enabled: Enabled): PruneStep[] {
+function planPruning(config: TransformerConfig, inputTokens: number, protectedTail: number, enabled: Enabled): PruneStep[] {
   const planned = enabled
     .flatMap(({ technique, params }) => {
-      const prune = technique.planPrune?.({ config, inputTokens }, params);
+      const prune = technique.planPrune?.({ config, inputTokens, protectedTail }, params);
       return prune ? [{ technique: technique.id, prune }] : [];
     })
     .sort((a, b) => a.prune.beforeLayer - b.prune.beforeLayer);
@@ -75,13 +87,14 @@ function planPruning(config: Gpt2Config, inputTokens: number, enabled: Enabled):
     }
     const keep = prune.keep(tokens);
     if (keep >= tokens) continue;
+    if (keep < protectedTail) throw new PlanError(`${technique} would keep ${keep} tokens, fewer than the ${protectedTail} it must protect`);
     steps.push({
       technique,
       beforeLayer: prune.beforeLayer,
       scoreFromLayer: prune.scoreFromLayer,
       tokensBefore: tokens,
       keep,
-      scorer: prune.scorer(tokens, config),
+      scorer: prune.scorer(tokens, config, protectedTail),
     });
     tokens = keep;
   }

@@ -1,4 +1,4 @@
-import type { Gpt2Config } from '../models/config';
+import type { TransformerConfig } from '../models/config';
 import type { DropoutPlan, KeyBlockLists, ScorerKernel } from '../engine/plan';
 
 export type TechniqueFamily = 'sparse-attention' | 'token-pruning' | 'dropout';
@@ -25,7 +25,7 @@ export type ParamSpec = NumberParam | ChoiceParam;
 export type ParamValues = Record<string, number | string>;
 
 export interface LayerContext {
-  config: Gpt2Config;
+  config: TransformerConfig;
   layer: number;
   /** Tokens the layer computes. */
   tokens: number;
@@ -33,9 +33,14 @@ export interface LayerContext {
 }
 
 export interface PruneContext {
-  config: Gpt2Config;
-  /** Tokens at the input of every layer so far planned (index = layer); pruning may only shrink them. */
+  config: TransformerConfig;
+  /** Tokens of the whole input. */
   inputTokens: number;
+  /**
+   * The last `protectedTail` tokens must survive and score above every other token: the output row (last text
+   * token, or a ViT's CLS) and, in a VLM, the whole instruction, so that only image tokens are pruned.
+   */
+  protectedTail: number;
 }
 
 export interface PlannedPrune {
@@ -43,7 +48,7 @@ export interface PlannedPrune {
   scoreFromLayer: number;
   /** Tokens kept, given the tokens entering `beforeLayer`. */
   keep: (tokensBefore: number) => number;
-  scorer: (tokensBefore: number, config: Gpt2Config) => ScorerKernel;
+  scorer: (tokensBefore: number, config: TransformerConfig, protectedTail: number) => ScorerKernel;
 }
 
 /**

@@ -9,13 +9,14 @@ export interface CpuDropout extends DropoutStream {
   rate: number;
 }
 
-export function embed(ids: ArrayLike<number>, wte: Float32Array, wpe: Float32Array, channels: number, dropout?: CpuDropout): Float32Array {
+/** Twin of shaders/embed.wgsl, which writes these rows from `rowOffset` on (the mask hash uses that global index). */
+export function embed(ids: ArrayLike<number>, wte: Float32Array, wpe: Float32Array, channels: number, dropout?: CpuDropout, rowOffset = 0): Float32Array {
   const out = new Float32Array(ids.length * channels);
   for (let t = 0; t < ids.length; t++) {
     for (let c = 0; c < channels; c++) {
       const index = t * channels + c;
       let value = wte[ids[t]! * channels + c]! + wpe[index]!;
-      if (dropout) value *= dropoutFactor(dropout, dropout.rate, 0, index);
+      if (dropout) value *= dropoutFactor(dropout, dropout.rate, 0, rowOffset * channels + index);
       out[index] = value;
     }
   }
@@ -102,24 +103,27 @@ export interface PatchGeometry {
   imageChannels: number;
 }
 
-/** Twin of shaders/patch_embed.wgsl: [CLS, patches…] rows plus position embeddings, optional dropout. */
+/** Twin of shaders/patch_embed.wgsl: one row per patch, then the CLS row when `cls` is given, each plus its position embedding. */
 export function patchEmbed(
   pixels: Float32Array,
   weight: Float32Array,
   bias: Float32Array,
-  cls: Float32Array,
+  cls: Float32Array | null,
   positions: Float32Array,
   { channels, patch, grid, imageChannels }: PatchGeometry,
   dropout?: CpuDropout,
 ): Float32Array {
   const side = grid * patch;
-  const out = new Float32Array((grid * grid + 1) * channels);
-  for (let row = 0; row < grid * grid + 1; row++) {
+  const patches = grid * grid;
+  const rows = patches + (cls ? 1 : 0);
+  const out = new Float32Array(rows * channels);
+  for (let row = 0; row < rows; row++) {
     for (let c = 0; c < channels; c++) {
-      let value = cls[c]!;
-      if (row > 0) {
-        const top = Math.floor((row - 1) / grid) * patch;
-        const left = ((row - 1) % grid) * patch;
+      let value: number;
+      if (row === patches) value = cls![c]!;
+      else {
+        const top = Math.floor(row / grid) * patch;
+        const left = (row % grid) * patch;
         value = bias[c]!;
         for (let ch = 0; ch < imageChannels; ch++)
           for (let dy = 0; dy < patch; dy++)

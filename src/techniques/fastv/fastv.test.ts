@@ -1,7 +1,8 @@
+import { parseModelConfig } from '../../models/config';
 import { describe, expect, it } from 'vitest';
 import { fastv, fastvKeepCount, fastvScores } from './fastv';
 
-const config = { model_type: 'gpt2' as const, n_layer: 4, n_head: 2, n_embd: 8, n_positions: 256, vocab_size: 10, layer_norm_epsilon: 1e-5 };
+const config = parseModelConfig({ n_layer: 4, n_head: 2, n_embd: 8, n_positions: 256, vocab_size: 10, layer_norm_epsilon: 1e-5 });
 
 describe('FastV', () => {
   it('keeps the last token and round((n−1)(1−R)) of the others', () => {
@@ -27,11 +28,11 @@ describe('FastV', () => {
   });
 
   it('plans one prune step at layer K scored by layer K−1, nothing for R = 0, and says when K is past the last layer', () => {
-    const prune = fastv.planPrune!({ config, inputTokens: 40 }, { layer: 2, ratio: 0.5, queries: 'last' })!;
+    const prune = fastv.planPrune!({ config, inputTokens: 40, protectedTail: 1 }, { layer: 2, ratio: 0.5, queries: 'last' })!;
     expect(prune.beforeLayer).toBe(2);
     expect(prune.scoreFromLayer).toBe(1);
-    expect(prune.scorer(40, config).macs).toBe(2 * 40);
-    expect(fastv.planPrune!({ config, inputTokens: 40 }, { layer: 2, ratio: 0, queries: 'last' })).toBeNull();
-    expect(() => fastv.planPrune!({ config, inputTokens: 40 }, { layer: 4, ratio: 0.5, queries: 'last' })).toThrow(/has 4 layers \(0–3\): choose K from 1 to 3/);
+    expect(prune.scorer(40, config, 1).macs).toBe(2 * 39);
+    expect(fastv.planPrune!({ config, inputTokens: 40, protectedTail: 1 }, { layer: 2, ratio: 0, queries: 'last' })).toBeNull();
+    expect(() => fastv.planPrune!({ config, inputTokens: 40, protectedTail: 1 }, { layer: 4, ratio: 0.5, queries: 'last' })).toThrow(/has 4 layers \(0–3\): choose K from 1 to 3/);
   });
 });

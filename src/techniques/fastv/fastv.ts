@@ -1,4 +1,4 @@
-import type { Gpt2Config } from '../../models/config';
+import type { TransformerConfig } from '../../models/config';
 import type { ScorerKernel } from '../../engine/plan';
 import type { ParamValues, PlannedPrune, PruneContext, Technique } from '../types';
 import scoreShader from './fastvScore.wgsl?raw';
@@ -6,19 +6,19 @@ import scoreShader from './fastvScore.wgsl?raw';
 export type FastVQueries = 'last' | 'all';
 
 /**
- * Tokens FastV keeps out of `tokensBefore`: the last token (the query whose next token we predict) always survives,
- * and of the other, prunable context tokens a fraction `ratio` is dropped, rounded as the HF demo rounds
- * (`round(V·(1−R))`, ../shared/specs/token-pruning-and-dropout.md §1.1).
+ * Tokens FastV keeps out of `tokensBefore`: the protected tail (the query whose next token we predict; in a VLM the
+ * whole instruction) always survives, and of the other, prunable tokens (a VLM's image tokens) a fraction `ratio`
+ * is dropped, rounded as the HF demo rounds (`round(V·(1−R))`, ../shared/specs/token-pruning-and-dropout.md §1.1).
  */
-export function fastvKeepCount(tokensBefore: number, ratio: number): number {
-  const prunable = tokensBefore - 1;
-  return 1 + Math.round(prunable * (1 - ratio));
+export function fastvKeepCount(tokensBefore: number, ratio: number, protectedTail = 1): number {
+  const prunable = tokensBefore - protectedTail;
+  return protectedTail + Math.round(prunable * (1 - ratio));
 }
 
 /** CPU twin of fastvScore.wgsl. */
-export function fastvScores(probs: Float32Array, heads: number, tokens: number, queries: FastVQueries): Float32Array {
-  const scores = new Float32Array(tokens);
-  for (let j = 0; j < tokens - 1; j++) {
+export function fastvScores(probs: Float32Array, heads: number, tokens: number, queries: FastVQueries, protectedTail = 1): Float32Array {
+  const scores = new Float32Array(tokens).fill(PROTECTED_SCORE);
+  for (let j = 0; j < tokens - protectedTail; j++) {
     let total = 0;
     for (let h = 0; h < heads; h++) {
       const head = h * tokens * tokens;
@@ -27,22 +27,22 @@ export function fastvScores(probs: Float32Array, heads: number, tokens: number, 
     }
     scores[j] = (queries === 'all' ? total / tokens : total) / heads;
   }
-  scores[tokens - 1] = PROTECTED_SCORE;
   return scores;
 }
 
 /** Matches PROTECTED in fastvScore.wgsl: above any mean of probabilities, so the last token always ranks first. */
 const PROTECTED_SCORE = 3.0e38;
 
-export function fastvScorer(tokensBefore: number, config: Gpt2Config, queries: FastVQueries): ScorerKernel {
+export function fastvScorer(tokensBefore: number, config: TransformerConfig, queries: FastVQueries, protectedTail = 1): ScorerKernel {
   const heads = config.n_head;
-  // One add per attention weight read: the last query row only, or the whole causal triangle.
-  const reads = queries === 'last' ? heads * tokensBefore : (heads * tokensBefore * (tokensBefore + 1)) / 2;
+  // One add per attention weight read for each scored (unprotected) token j: the last query's row, or every query i ≥ j.
+  const scored = tokensBefore - protectedTail;
+  const reads = queries === 'last' ? heads * scored : heads * (scored * tokensBefore - (scored * (scored - 1)) / 2);
   return {
     source: scoreShader,
-    constants: { ALL_QUERIES: queries === 'all' ? 1 : 0 },
+    constants: { ALL_QUERIES: queries === 'all' ? 1 : 0, PROTECTED_TAIL: protectedTail },
     macs: reads,
-    reference: (probs, heads, tokens) => fastvScores(probs, heads, tokens, queries),
+    reference: (probs, heads, tokens) => fastvScores(probs, heads, tokens, queries, protectedTail),
   };
 }
 
@@ -58,8 +58,8 @@ function planFastV(context: PruneContext, params: ParamValues): PlannedPrune | n
   return {
     beforeLayer: layer,
     scoreFromLayer: layer - 1,
-    keep: (tokensBefore) => fastvKeepCount(tokensBefore, ratio),
-    scorer: (tokensBefore, config) => fastvScorer(tokensBefore, config, queries),
+    keep: (tokensBefore) => fastvKeepCount(tokensBefore, ratio, context.protectedTail),
+    scorer: (tokensBefore, config, protectedTail) => fastvScorer(tokensBefore, config, queries, protectedTail),
   };
 }
 

@@ -1,9 +1,12 @@
 // FastV score of each token j from the previous layer's attention probabilities (FastV, ECCV'24):
 //   last query: s_j = mean_h A[h, n-1, j]                 (the authors' code)
 //   all queries: s_j = mean_h (1/n) Σ_i A[h, i, j]        (the paper's φ_j)
-// The last token is the prediction query and must survive: it scores +max.
+// The last PROTECTED_TAIL tokens (the prediction query; in a VLM the whole instruction) must survive: they score +max.
+// Queries i ≥ j are summed for "all queries": the ones a causal token j is visible to; with a bidirectional prefix
+// the earlier image queries also see j, but FastV's φ_j is defined on the causal decoder, so they are left out.
 
 override ALL_QUERIES: u32 = 0u;
+override PROTECTED_TAIL: u32 = 1u;
 
 struct ScoreShape {
   heads: u32,
@@ -23,7 +26,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   if (j >= n) {
     return;
   }
-  if (j == n - 1u) {
+  if (j + PROTECTED_TAIL >= n) {
     scores[j] = PROTECTED;
     return;
   }

@@ -1,3 +1,4 @@
+import { parseModelConfig } from '../../models/config';
 import { describe, expect, it } from 'vitest';
 import { denseKeyBlocks } from '../../engine/plan';
 import { slidingWindow, slidingWindowBlocks } from './slidingWindow';
@@ -18,7 +19,7 @@ describe('sliding window + sinks selects key blocks at block granularity', () =>
   });
 
   it('leaves layers before fromLayer dense and narrows the others', () => {
-    const config = { model_type: 'gpt2' as const, n_layer: 4, n_head: 2, n_embd: 8, n_positions: 256, vocab_size: 10, layer_norm_epsilon: 1e-5 };
+    const config = parseModelConfig({ n_layer: 4, n_head: 2, n_embd: 8, n_positions: 256, vocab_size: 10, layer_norm_epsilon: 1e-5 });
     const dense = denseKeyBlocks(100, 2);
     const params = { sinkTokens: 4, windowTokens: 16, fromLayer: 2 };
     expect(slidingWindow.restrictKeyBlocks!(dense, { config, layer: 1, tokens: 100, blockSize: 16 }, params)).toBe(dense);

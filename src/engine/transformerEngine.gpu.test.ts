@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Gpt2Config } from '../models/config';
-import { parseGpt2Config } from '../models/config';
-import { gpt2WeightsFromSafetensors } from '../models/gpt2Weights';
+import { parseModelConfig, type TransformerConfig } from '../models/config';
+import { weightsFromSafetensors } from '../models/modelWeights';
 import { parseSafetensors } from '../models/safetensors';
 import { createOrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
@@ -10,19 +9,19 @@ import type { ActiveTechnique } from '../techniques/types';
 import golden from './__fixtures__/tiny-gpt2-golden.json';
 import { cpuForward } from './cpu/cpuForward';
 import { GpuContext } from './gpuContext';
-import { Gpt2Engine } from './gpt2Engine';
+import { TransformerEngine } from './transformerEngine';
 import { maxAbsDifference, randomGpt2Weights, relativeError } from './kernelHarness';
 import { nodeDevice } from './nodeDevice';
 
-const config: Gpt2Config = { model_type: 'gpt2', n_layer: 3, n_head: 2, n_embd: 16, n_positions: 128, vocab_size: 23, layer_norm_epsilon: 1e-5 };
+const config = parseModelConfig({ n_layer: 3, n_head: 2, n_embd: 16, n_positions: 128, vocab_size: 23, layer_norm_epsilon: 1e-5 });
 const weights = randomGpt2Weights(config, 42);
 const ids = Array.from({ length: 45 }, (_, i) => (i * 5 + 3) % config.vocab_size);
 
 let context: GpuContext;
-let engine: Gpt2Engine;
+let engine: TransformerEngine;
 beforeAll(async () => {
   context = new GpuContext(await nodeDevice());
-  engine = new Gpt2Engine(context, config, weights);
+  engine = new TransformerEngine(context, config, weights);
 });
 
 const sliding: ActiveTechnique = { id: 'sliding-window', params: { sinkTokens: 4, windowTokens: 16, fromLayer: 1 } };
@@ -88,12 +87,12 @@ describe('the GPU forward pass matches the CPU reference under every plan', () =
   });
 });
 
-function loadBundled(name: string): { folder: string; config: Gpt2Config; engine: Gpt2Engine } {
+function loadBundled(name: string): { folder: string; config: TransformerConfig; engine: TransformerEngine } {
   const folder = `public/models/${name}`;
-  const config = parseGpt2Config(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
+  const config = parseModelConfig(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
   const bytes = readFileSync(`${folder}/model.safetensors`);
   const file = parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return { folder, config, engine: new Gpt2Engine(context, config, gpt2WeightsFromSafetensors(file, config)) };
+  return { folder, config, engine: new TransformerEngine(context, config, weightsFromSafetensors(file, config)) };
 }
 
 describe('the bundled tiny GPT-2 reproduces PyTorch', () => {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseGpt2Config, type Gpt2Config } from './config';
-import { gpt2WeightsFromSafetensors, ModelWeightsError } from './gpt2Weights';
+import { parseModelConfig, type TransformerConfig } from './config';
+import { weightsFromSafetensors, ModelWeightsError } from './modelWeights';
 import { parseSafetensors, SafetensorsError, type SafetensorsFile, type SafetensorsTensor } from './safetensors';
 
 const modelDir = new URL('../../public/models/tiny-random-gpt2/', import.meta.url);
-const config = parseGpt2Config(JSON.parse(readFileSync(new URL('config.json', modelDir), 'utf8')));
+const config = parseModelConfig(JSON.parse(readFileSync(new URL('config.json', modelDir), 'utf8')));
 const safetensorsBytes = () => {
   const bytes = readFileSync(new URL('model.safetensors', modelDir));
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
@@ -18,20 +18,20 @@ function withTensors(file: SafetensorsFile, edit: (tensors: Map<string, Safetens
   return { ...file, tensors };
 }
 
-function expectWeightsError(file: SafetensorsFile, modelConfig: Gpt2Config, message: string | RegExp) {
-  const map = () => gpt2WeightsFromSafetensors(file, modelConfig);
+function expectWeightsError(file: SafetensorsFile, modelConfig: TransformerConfig, message: string | RegExp) {
+  const map = () => weightsFromSafetensors(file, modelConfig);
   expect(map).toThrow(ModelWeightsError);
   expect(map).toThrow(message);
 }
 
-describe('gpt2WeightsFromSafetensors', () => {
+describe('weightsFromSafetensors', () => {
   it('maps every tensor of the tiny model with the config shapes', () => {
     const file = tinyModel();
-    const weights = gpt2WeightsFromSafetensors(file, config);
+    const weights = weightsFromSafetensors(file, config);
     const d = config.n_embd;
     expect(weights.layers).toHaveLength(config.n_layer);
-    expect(weights.wte.length).toBe(config.vocab_size * d);
-    expect(weights.wpe.length).toBe(config.n_positions * d);
+    expect(weights.tokens!.wte.length).toBe(config.vocab_size * d);
+    expect(weights.tokens!.wpe.length).toBe(config.n_positions * d);
     expect(weights.layers[2]!.attnQkvWeight.length).toBe(d * 3 * d);
     expect(weights.layers[2]!.mlpProjWeight.length).toBe(4 * d * d);
     // Same data, not a neighbouring tensor of the same size.
@@ -47,7 +47,7 @@ describe('gpt2WeightsFromSafetensors', () => {
       tensors: new Map([...bare.tensors].map(([name, tensor]) => [`transformer.${name}`, tensor])),
     };
     prefixed.tensors.set('lm_head.weight', bare.tensors.get('wte.weight')!);
-    const weights = gpt2WeightsFromSafetensors(prefixed, config);
+    const weights = weightsFromSafetensors(prefixed, config);
     expect(weights.layers[0]!.mlpFcBias).toBe(bare.tensors.get('h.0.mlp.c_fc.bias')!.data);
   });
 
@@ -75,7 +75,7 @@ describe('gpt2WeightsFromSafetensors', () => {
   });
 
   it('rejects a file whose shapes belong to a different config', () => {
-    const bigger: Gpt2Config = { ...config, n_positions: 2048 };
+    const bigger: TransformerConfig = { ...config, n_positions: 2048 };
     expectWeightsError(tinyModel(), bigger, 'tensor "wpe.weight" has shape [1024, 64], expected [2048, 64]');
     expectWeightsError(tinyModel(), { ...config, n_layer: 5 }, 'tensor "h.4.ln_1.weight" is missing');
   });

@@ -1,5 +1,5 @@
-import type { Gpt2Config } from '../models/config';
-import type { Gpt2LayerWeights, Gpt2Weights } from '../models/gpt2Weights';
+import type { TransformerConfig } from '../models/config';
+import type { LayerWeights, TransformerWeights } from '../models/modelWeights';
 import { softmax } from './distributions';
 import { Frame, type GpuContext, readFloat32, readInt32 } from './gpuContext';
 import { KernelRecorder, type DropoutArgs } from './kernels';
@@ -16,6 +16,20 @@ interface LayerBuffers {
 export interface ForwardOptions {
   /** Layers whose attention probabilities are read back for display (the plan must capture them). */
   readAttention?: readonly number[];
+  /** The image of an image model: pixel_values [channels, size, size], already normalised (see src/models/image.ts). */
+  pixels?: Float32Array;
+}
+
+interface TokenEmbeddingBuffers {
+  wte: GPUBuffer;
+  wpe: GPUBuffer;
+}
+
+interface PatchEmbeddingBuffers {
+  weight: GPUBuffer;
+  bias: GPUBuffer;
+  positions: GPUBuffer;
+  cls: GPUBuffer | undefined;
 }
 
 /** Flattened block lists of one layer, in the attention kernel's fixed-capacity layout. */
@@ -43,43 +57,66 @@ export function packKeyBlocks(
 }
 
 /**
- * A GPT-2 whose weights live on one GPUDevice. `forward` runs an ExecutionPlan: the plan fixes every shape, so the
- * only thing decided on the GPU is *which* tokens a prune step keeps.
+ * A pre-LayerNorm transformer (GPT-2, ViT or a LLaVA-style VLM) whose weights live on one GPUDevice. `forward` runs
+ * an ExecutionPlan: the plan fixes every shape, so the only thing decided on the GPU is *which* tokens a prune step
+ * keeps. Rows are image tokens first (patches, then a ViT's CLS), then text tokens, so the output row is the last.
  */
-export class Gpt2Engine {
-  readonly config: Gpt2Config;
+export class TransformerEngine {
+  readonly config: TransformerConfig;
   readonly #context: GpuContext;
-  readonly #wte: GPUBuffer;
-  readonly #wpe: GPUBuffer;
+  readonly #tokens: TokenEmbeddingBuffers | undefined;
+  readonly #patches: PatchEmbeddingBuffers | undefined;
   readonly #layers: LayerBuffers[];
   readonly #lnFWeight: GPUBuffer;
   readonly #lnFBias: GPUBuffer;
+  readonly #headWeight: GPUBuffer;
+  readonly #headBias: GPUBuffer | undefined;
+  readonly #buffers: GPUBuffer[] = [];
   #destroyed = false;
 
-  constructor(context: GpuContext, config: Gpt2Config, weights: Gpt2Weights) {
+  constructor(context: GpuContext, config: TransformerConfig, weights: TransformerWeights) {
     this.config = config;
     this.#context = context;
-    const upload = (data: Float32Array, label: string) => context.upload(data, GPUBufferUsage.STORAGE, label);
-    this.#wte = upload(weights.wte, 'wte');
-    this.#wpe = upload(weights.wpe, 'wpe');
+    const uploaded = new Map<Float32Array, GPUBuffer>();
+    // A tied head is the embedding matrix itself: upload it once.
+    const upload = (data: Float32Array, label: string) => {
+      let buffer = uploaded.get(data);
+      if (!buffer) {
+        buffer = context.upload(data, GPUBufferUsage.STORAGE, label);
+        uploaded.set(data, buffer);
+        this.#buffers.push(buffer);
+      }
+      return buffer;
+    };
+    const { tokens, patches } = weights;
+    this.#tokens = tokens ? { wte: upload(tokens.wte, 'wte'), wpe: upload(tokens.wpe, 'wpe') } : undefined;
+    this.#patches = patches
+      ? {
+          weight: upload(patches.weight, 'patch weight'),
+          bias: upload(patches.bias, 'patch bias'),
+          positions: upload(patches.positions, 'image positions'),
+          cls: patches.cls ? upload(patches.cls, 'cls') : undefined,
+        }
+      : undefined;
     this.#layers = weights.layers.map((layer, i) => {
-      const entries = Object.entries(layer) as [keyof Gpt2LayerWeights, Float32Array][];
+      const entries = Object.entries(layer) as [keyof LayerWeights, Float32Array][];
       return Object.fromEntries(entries.map(([name, data]) => [name, upload(data, `h.${i}.${name}`)])) as unknown as LayerBuffers;
     });
     this.#lnFWeight = upload(weights.lnFWeight, 'ln_f.weight');
     this.#lnFBias = upload(weights.lnFBias, 'ln_f.bias');
+    this.#headWeight = upload(weights.headWeight, 'head weight');
+    this.#headBias = weights.headBias ? upload(weights.headBias, 'head bias') : undefined;
   }
 
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    for (const buffer of [this.#wte, this.#wpe, this.#lnFWeight, this.#lnFBias]) buffer.destroy();
-    for (const layer of this.#layers) for (const buffer of Object.values(layer)) buffer.destroy();
+    for (const buffer of this.#buffers) buffer.destroy();
   }
 
   async forward(plan: ExecutionPlan, ids: readonly number[], options: ForwardOptions = {}): Promise<ForwardResult> {
     if (this.#destroyed) throw new Error('this model was unloaded');
-    this.#validate(plan, ids);
+    this.#validate(plan, ids, options.pixels);
     const samples = plan.dropout?.samples ?? 1;
     const vocab = this.config.vocab_size;
     const logitRows = plan.logitsRows === 'all' ? plan.layers[plan.layers.length - 1]!.tokens : 1;
@@ -87,7 +124,7 @@ export class Gpt2Engine {
     const sampleProbs = new Float32Array(samples * vocab);
     const times: number[] = [];
     let method: TimingMethod = 'wall-clock';
-    let firstSample: Awaited<ReturnType<Gpt2Engine['runSample']>> | undefined;
+    let firstSample: Awaited<ReturnType<TransformerEngine['runSample']>> | undefined;
     for (let sample = 0; sample < samples; sample++) {
       const run = await this.runSample(plan, ids, sample, options, sample === 0);
       firstSample ??= run;
@@ -106,24 +143,34 @@ export class Gpt2Engine {
     };
   }
 
-  #validate(plan: ExecutionPlan, ids: readonly number[]): void {
+  #validate(plan: ExecutionPlan, ids: readonly number[], pixels: Float32Array | undefined): void {
     const { config } = this;
     if (plan.config !== config && JSON.stringify(plan.config) !== JSON.stringify(config)) throw new Error('the plan was made for another model');
-    if (ids.length !== plan.inputTokens) throw new Error(`the plan is for ${plan.inputTokens} tokens, got ${ids.length}`);
-    if (ids.length === 0) throw new Error('the input is empty');
-    if (ids.length > config.n_positions) {
-      throw new Error(`the input has ${ids.length} tokens but the model takes at most ${config.n_positions}`);
+    const inputTokens = config.imageTokens + ids.length;
+    if (inputTokens !== plan.inputTokens) throw new Error(`the plan is for ${plan.inputTokens} tokens, got ${inputTokens}`);
+    if (inputTokens === 0) throw new Error('the input is empty');
+    if (ids.length > config.maxTextTokens) {
+      throw new Error(
+        config.maxTextTokens === 0
+          ? 'this model classifies an image and takes no text'
+          : `the input has ${ids.length} text tokens but the model takes at most ${config.maxTextTokens}`,
+      );
     }
     const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= config.vocab_size);
     if (bad !== undefined) throw new Error(`token id ${bad} is outside the vocabulary (0…${config.vocab_size - 1})`);
+    if (config.image) {
+      const expected = config.image.channels * config.image.size ** 2;
+      if (!pixels) throw new Error('this model needs an image');
+      if (pixels.length !== expected) throw new Error(`the image has ${pixels.length} values, expected ${config.image.channels}×${config.image.size}×${config.image.size}`);
+    }
   }
 
   private async runSample(plan: ExecutionPlan, ids: readonly number[], sample: number, options: ForwardOptions, readBack: boolean) {
     const context = this.#context;
     const device = context.device;
-    const { n_embd: channels, n_head: heads, vocab_size: vocab, layer_norm_epsilon: epsilon } = this.config;
+    const { n_embd: channels, n_head: heads, n_inner: inner, vocab_size: vocab, layer_norm_epsilon: epsilon, activation } = this.config;
     const headDim = channels / heads;
-    const inputTokens = ids.length;
+    const inputTokens = plan.inputTokens;
     const frame = new Frame(context);
     const dropout = plan.dropout;
     const dropoutAt = (site: DropoutSite, rate: number, layer: number): DropoutArgs | undefined =>
@@ -136,11 +183,10 @@ export class Gpt2Engine {
       const normed = frame.storage(hiddenBytes, 'normed');
       const qkv = frame.storage(hiddenBytes * 3, 'qkv');
       const attended = frame.storage(hiddenBytes, 'attention out');
-      const mlp = frame.storage(hiddenBytes * 4, 'mlp hidden');
+      const mlp = frame.storage(inputTokens * inner * 4, 'mlp hidden');
       let positions = frame.storageWith(Int32Array.from({ length: inputTokens }, (_, i) => i), 'positions');
       // Each prune step writes its survivors' positions to a fresh buffer, so every layer's positions stay readable.
       const positionSnapshots = [{ fromLayer: 0, tokens: inputTokens, buffer: positions }];
-      const idBuffer = frame.storageWith(Uint32Array.from(ids), 'ids');
 
       const probsByLayer = new Map<number, GPUBuffer>();
       for (const layer of plan.layers) {
@@ -169,7 +215,16 @@ export class Gpt2Engine {
       const kernels = new KernelRecorder(context, frame, pass);
 
       const embedDropout = dropoutAt(DropoutSite.Embedding, dropout?.rates.embedding ?? 0, 0);
-      kernels.embed({ ids: idBuffer, wte: this.#wte, wpe: this.#wpe, out: x, tokens: inputTokens, channels, dropout: embedDropout });
+      const imageTokens = this.config.imageTokens;
+      if (this.#patches && this.config.image) {
+        const { patch, grid, channels: imageChannels } = this.config.image;
+        const pixels = frame.storageWith(options.pixels!, 'pixels');
+        kernels.patchEmbed({ ...this.#patches, pixels, out: x, channels, patch, grid, imageChannels, dropout: embedDropout });
+      }
+      if (this.#tokens && ids.length > 0) {
+        const idBuffer = frame.storageWith(Uint32Array.from(ids), 'ids');
+        kernels.embed({ ids: idBuffer, ...this.#tokens, out: x, tokens: ids.length, channels, rowOffset: imageTokens, dropout: embedDropout });
+      }
 
       let tokens = inputTokens;
       for (const layerPlan of plan.layers) {
@@ -210,17 +265,17 @@ export class Gpt2Engine {
         });
         [x, spare] = [spare, x];
         kernels.layerNorm({ x, gamma: w.ln2Weight, beta: w.ln2Bias, out: normed, rows: tokens, channels, rowOffset: 0, epsilon });
-        kernels.matmul({ a: normed, w: w.mlpFcWeight, bias: w.mlpFcBias, out: mlp, m: tokens, n: 4 * channels, k: channels, activation: 'gelu-tanh' });
+        kernels.matmul({ a: normed, w: w.mlpFcWeight, bias: w.mlpFcBias, out: mlp, m: tokens, n: inner, k: channels, activation });
         const mlpResidualDropout = dropoutAt(DropoutSite.Residual, dropout?.rates.residual ?? 0, 2 * l + 1);
         kernels.matmul({
-          a: mlp, w: w.mlpProjWeight, bias: w.mlpProjBias, out: spare, m: tokens, n: channels, k: 4 * channels, residual: x,
+          a: mlp, w: w.mlpProjWeight, bias: w.mlpProjBias, out: spare, m: tokens, n: channels, k: inner, residual: x,
           dropout: mlpResidualDropout,
         });
         [x, spare] = [spare, x];
       }
 
       kernels.layerNorm({ x, gamma: this.#lnFWeight, beta: this.#lnFBias, out: normed, rows: logitRows, channels, rowOffset: tokens - logitRows, epsilon });
-      kernels.lmHead({ x: normed, wte: this.#wte, out: logits, m: logitRows, vocab, channels });
+      kernels.lmHead({ x: normed, wte: this.#headWeight, bias: this.#headBias, out: logits, m: logitRows, vocab, channels });
       pass.end();
 
       const timestamps = querySet ? frame.queryResolve(16, 'timestamps') : undefined;
