@@ -1,5 +1,5 @@
-import { parseModelConfig } from '../models/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../models/config';
 import { fastvScorer, fastvScores } from '../techniques/fastv/fastv';
 import { slidingWindowBlocks } from '../techniques/slidingWindow/slidingWindow';
 import * as cpu from './cpu/kernels';

@@ -1,7 +1,7 @@
-import { parseModelConfig } from '../models/config';
 import { describe, expect, it } from 'vitest';
 import { denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type PruneStep } from '../engine/plan';
-import type { TransformerConfig } from '../models/config';
+import { parseModelConfig, type TransformerConfig } from '../models/config';
+import { buildPlan } from '../techniques/buildPlan';
 import { FLOP_CONVENTION, countFlops, countPairs, densePairs, densePlanFor, denseReference, tilePairs } from './countFlops';
 
 // Tiny model: d = 16, H = 2 (dh = 8), L = 2, V = 50.
@@ -264,5 +264,44 @@ describe('bidirectional prefixes (ViT, a VLM\'s image tokens)', () => {
     const lists = denseKeyBlocks(tokens, 2, tokens, 16);
     expect(lists[0]![0]).toEqual([0, 1, 2]);
     expect(countPairs(lists, tokens, 16, tokens)).toEqual({ executed: 2 * 37 * 37, useful: 2 * 37 * 37 });
+  });
+});
+
+describe('image models: patch embedding, classifier head, MLP width from the config', () => {
+  // shapes-vit's shape: 64×64 images, 8×8 patches (64 + CLS = 65 tokens), d = 128, 4 heads, MLP 512, 3 classes.
+  const vit = parseModelConfig({
+    model_type: 'vit', hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 512, image_size: 64,
+    patch_size: 8, num_channels: 3, id2label: { 0: 'one', 1: 'two', 2: 'three' },
+  });
+
+  it('a dense ViT is 2·(matmul weights)·tokens plus bidirectional attention, the patch embedding and the classifier', () => {
+    const report = countFlops(buildPlan(vit, 65, []));
+    const perToken = 128 * 384 + 128 * 128 + 2 * 128 * 512; // 196608 weights per layer and token
+    const attention = 2 * 4 * 65 * 65 * 32; // QKᵀ and PV, every pair, 4 heads of 32
+    expect(report.embedding.macs).toBe(64 * 192 * 128);
+    expect(report.layers[0]!.macsTotal).toBe(65 * perToken + attention);
+    expect(report.lmHead).toMatchObject({ rows: 1, macs: 128 * 3 });
+    expect(report.lmHead.nonMatmulParts.bias).toBe(3);
+    expect(report.perSample.macs).toBe(64 * 192 * 128 + 4 * (65 * perToken + attention) + 128 * 3);
+    expect(report.attentionDensity).toBe(1);
+  });
+
+  it('FastV on a VLM shrinks the layers after K to the kept image tokens plus the whole question', () => {
+    const vlm = parseModelConfig({
+      model_type: 'shapes-vqa', n_layer: 4, n_head: 4, n_embd: 128, n_inner: 512, image_size: 64, patch_size: 8, num_channels: 3,
+      num_image_tokens: 64, max_text_tokens: 8, vocab_size: 37, attention: 'prefix-lm',
+    });
+    const plan = buildPlan(vlm, 64 + 6, [{ id: 'fastv', params: { layer: 2, ratio: 0.75, queries: 'last' } }]);
+    expect(plan.layers.map((l) => l.tokens)).toEqual([70, 70, 22, 22]); // 16 of 64 image tokens + 6 question tokens
+    expect(plan.layers.map((l) => l.bidirectionalPrefix)).toEqual([64, 64, 16, 16]);
+    const report = countFlops(plan);
+    const dense = denseReference(plan);
+    // Layers 2 and 3 run on 22 tokens instead of 70: the projections and MLP fall by exactly 48 tokens' worth.
+    const perToken = 128 * 384 + 128 * 128 + 2 * 128 * 512;
+    expect(dense.layers[2]!.macs.qkv + dense.layers[2]!.macs.attnProj + dense.layers[2]!.macs.mlpUp + dense.layers[2]!.macs.mlpDown).toBe(70 * perToken);
+    expect(report.layers[2]!.macs.qkv + report.layers[2]!.macs.attnProj + report.layers[2]!.macs.mlpUp + report.layers[2]!.macs.mlpDown).toBe(22 * perToken);
+    // The scorer reads the last query's row over the 64 image tokens, once per head.
+    expect(report.layers[2]!.macs.overhead).toBe(4 * 64);
+    expect(report.layers[2]!.usefulPairs).toBe(4 * densePairs(22, 16));
   });
 });

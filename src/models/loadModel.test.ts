@@ -120,6 +120,20 @@ describe('loadModel: the three sources', () => {
     );
   });
 
+  it('loads a Hugging Face ViT from the hub: its image processor\'s normalisation, labels, and transposed Linear weights', async () => {
+    const vitUrl = (file: string) => `${HUB}/tests/shapes-vit/resolve/main/${file}`;
+    const { fetchImpl, requested } = fakeFetch({ [vitUrl('preprocessor_config.json')]: { do_rescale: true, rescale_factor: 1 / 255, image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225] } });
+    const model = await load({ kind: 'hub', repo: 'tests/shapes-vit', revision: 'main', endpoint: HUB }, fetchImpl);
+    expect(model.config).toMatchObject({ model_type: 'vit', imageTokens: 65, labels: ['one', 'two', 'three'], image: { mean: [0.485, 0.456, 0.406], cls: true } });
+    expect(model.weights.tokens).toBeNull();
+    // The patch kernel [out 128, in 3·8·8] is laid out [192, 128] for the engine; the classifier keeps its bias.
+    expect(model.weights.patches!.weight).toHaveLength(192 * 128);
+    expect(model.weights.patches!.positions).toHaveLength(65 * 128);
+    expect(model.weights.headBias).toHaveLength(3);
+    expect(requested.sort()).toEqual(['config.json', 'model.safetensors', 'onnx/model.onnx', 'preprocessor_config.json'].map(vitUrl));
+    expect(model.tokenizer.tokenLabel(2)).toBe('three');
+  });
+
   it('builds hub URLs from the endpoint, repository and escaped revision', async () => {
     const { fetchImpl, requested } = fakeFetch({ [`${HUB_ENDPOINT}/gpt2/resolve/refs%2Fpr%2F1/config.json`]: () => new Response('', { status: 404 }) });
     await loadError(load({ kind: 'hub', repo: 'gpt2', revision: 'refs/pr/1', endpoint: HUB_ENDPOINT }, fetchImpl));

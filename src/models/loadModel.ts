@@ -21,7 +21,7 @@ import {
 import { ModelLoadError, type BufferLimitName, type BufferLimits } from './modelLoadError';
 import { describeModelSource, type ModelSource } from './modelSource';
 import { parseSafetensors, SafetensorsError } from './safetensors';
-import { createTokenizer, type ModelTokenizer } from './tokenizer';
+import { createTokenizer, labelTokenizer, type ModelTokenizer } from './tokenizer';
 
 export interface LoadedModel {
   /** What the UI calls it, e.g. "tiny-random-gpt2" or "gpt2@main (Hugging Face hub)". */
@@ -73,9 +73,15 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   const config = parseConfig(name, configUrl, configJson, preprocessor);
   if (options.limits) checkLimits(name, config, options.limits);
 
-  const [weightsBytes, tokenizerBytes, tokenizerConfigBytes, onnxBytes] = await Promise.all(
-    [MODEL_FILES.weights, MODEL_FILES.tokenizer, MODEL_FILES.tokenizerConfig, MODEL_FILES.onnx].map(read),
-  ).catch((error: unknown) => {
+  // A classifier reads no text: its tokenizer files, if any, are not needed.
+  const textFiles = [MODEL_FILES.tokenizer, MODEL_FILES.tokenizerConfig];
+  if (config.labels) for (const file of textFiles) context.progress.finished(file, false);
+  const readText = (file: ModelFileName) => (config.labels ? Promise.resolve(null) : read(file));
+  const [weightsBytes, tokenizerBytes, tokenizerConfigBytes, onnxBytes] = await Promise.all([
+    read(MODEL_FILES.weights),
+    ...textFiles.map(readText),
+    read(MODEL_FILES.onnx),
+  ]).catch((error: unknown) => {
     abort.abort(); // the first failure is the answer: stop the other downloads
     throw error;
   });
@@ -94,11 +100,13 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   const tokenizerUrl = where(MODEL_FILES.tokenizer);
   let tokenizer: ModelTokenizer;
   try {
-    tokenizer = createTokenizer(
-      tokenizerBytes ? parseJson(name, tokenizerUrl, tokenizerBytes) : undefined,
-      tokenizerConfigBytes ? parseJson(name, where(MODEL_FILES.tokenizerConfig), tokenizerConfigBytes) : undefined,
-      config.vocab_size,
-    );
+    tokenizer = config.labels
+      ? labelTokenizer(config.labels)
+      : createTokenizer(
+          tokenizerBytes ? parseJson(name, tokenizerUrl, tokenizerBytes) : undefined,
+          tokenizerConfigBytes ? parseJson(name, where(MODEL_FILES.tokenizerConfig), tokenizerConfigBytes) : undefined,
+          config.vocab_size,
+        );
   } catch (error) {
     if (error instanceof ModelLoadError) throw error;
     throw new ModelLoadError(name, { kind: 'invalid-tokenizer', url: tokenizerUrl }, describe(error), { cause: error });

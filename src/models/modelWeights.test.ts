@@ -91,3 +91,32 @@ describe('weightsFromSafetensors', () => {
     expect(parse).toThrow('model.safetensors: tensor "h.2.mlp.c_proj.bias": dtype I32 is not supported (F32, F16 and BF16 are)');
   });
 });
+
+describe('weightsFromSafetensors on a Hugging Face ViT', () => {
+  const vitDir = new URL('../../public/models/shapes-vit/', import.meta.url);
+  const vitConfig = parseModelConfig(JSON.parse(readFileSync(new URL('config.json', vitDir), 'utf8')));
+  const vitFile = () => {
+    const bytes = readFileSync(new URL('model.safetensors', vitDir));
+    return parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  };
+
+  it('fuses q, k and v into one [in, 3·out] matrix and moves CLS\'s position row last', () => {
+    const file = vitFile();
+    const weights = weightsFromSafetensors(file, vitConfig);
+    const d = vitConfig.n_embd;
+    const key = file.tensors.get('vit.encoder.layer.2.attention.attention.key.weight')!.data; // nn.Linear [out, in]
+    const fused = weights.layers[2]!.attnQkvWeight;
+    // Input i, key output j sits in column d + j of the fused row i.
+    for (const [i, j] of [[0, 0], [5, 17], [127, 100]] as const) expect(fused[i * 3 * d + d + j]).toBe(key[j * d + i]);
+    const positions = file.tensors.get('vit.embeddings.position_embeddings')!.data;
+    expect(weights.patches!.positions.subarray(0, d)).toEqual(positions.subarray(d, 2 * d)); // patch 0
+    expect(weights.patches!.positions.subarray(64 * d)).toEqual(positions.subarray(0, d)); // CLS
+  });
+
+  it('points out Conv1D-layout matrices where nn.Linear belongs', () => {
+    const file = withTensors(vitFile(), (tensors) => {
+      tensors.set('vit.encoder.layer.0.intermediate.dense.weight', { dtype: 'F32', shape: [128, 512], data: new Float32Array(128 * 512) });
+    });
+    expectWeightsError(file, vitConfig, /has shape \[128, 512\], expected \[512, 128\].*stores nn\.Linear weights as \[out, in\]/);
+  });
+});

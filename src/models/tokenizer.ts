@@ -13,6 +13,19 @@ export class TokenizerError extends Error {
 }
 
 /**
+ * A classifier reads no text: its output ids are its labels. Encoding text is an error the UI shows as is.
+ */
+export function labelTokenizer(labels: readonly string[]): ModelTokenizer {
+  return {
+    encode(text) {
+      if (text.trim() === '') return [];
+      throw new TokenizerError('this model classifies an image and reads no text');
+    },
+    tokenLabel: (id) => labels[id] ?? `<class ${id}>`,
+  };
+}
+
+/**
  * A model's `tokenizer.json` (with its optional `tokenizer_config.json`) through Hugging Face's tokenizers.js, so
  * BPE, WordPiece and Unigram vocabularies behave exactly as in Python. Models without one read raw UTF-8 bytes.
  */

@@ -1,5 +1,5 @@
-import { parseModelConfig } from '../models/config';
 import { describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../models/config';
 import { buildPlan, withDiagonal } from './buildPlan';
 import { defaultParams } from './types';
 import { techniques } from './registry';

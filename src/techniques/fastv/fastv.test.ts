@@ -1,5 +1,5 @@
-import { parseModelConfig } from '../../models/config';
 import { describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../../models/config';
 import { fastv, fastvKeepCount, fastvScores } from './fastv';
 
 const config = parseModelConfig({ n_layer: 4, n_head: 2, n_embd: 8, n_positions: 256, vocab_size: 10, layer_norm_epsilon: 1e-5 });

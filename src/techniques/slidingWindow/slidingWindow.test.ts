@@ -1,6 +1,6 @@
-import { parseModelConfig } from '../../models/config';
 import { describe, expect, it } from 'vitest';
 import { denseKeyBlocks } from '../../engine/plan';
+import { parseModelConfig } from '../../models/config';
 import { slidingWindow, slidingWindowBlocks } from './slidingWindow';
 
 describe('sliding window + sinks selects key blocks at block granularity', () => {
