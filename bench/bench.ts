@@ -19,12 +19,12 @@
  * Results: window.__benchResult (BenchResult, JSON-serialisable) and a table in the DOM.
  */
 import * as ort from 'onnxruntime-web';
-import { Gpt2Engine } from '../src/engine/gpt2Engine';
+import { TransformerEngine } from '../src/engine/transformerEngine';
 import { describeAdapter, requestBrowserDevice } from '../src/engine/gpu';
 import { GpuContext } from '../src/engine/gpuContext';
 import type { TimingMethod } from '../src/engine/result';
-import type { Gpt2Config } from '../src/models/config';
-import type { Gpt2Weights } from '../src/models/gpt2Weights';
+import type { TransformerConfig } from '../src/models/config';
+import type { TransformerWeights } from '../src/models/modelWeights';
 import { loadModel } from '../src/models/loadModel';
 import { createOrtReference, type OrtReference } from '../src/reference/ortReference';
 import { buildPlan } from '../src/techniques/buildPlan';
@@ -377,7 +377,7 @@ async function requestDeviceWithoutTimestamps(): Promise<GPUDevice> {
 }
 
 /** Runs one small forward inside a validation error scope; returns the error messages (empty when clean). */
-async function checkedForward(device: GPUDevice, engine: Gpt2Engine, config: Gpt2Config, seed: number): Promise<string[]> {
+async function checkedForward(device: GPUDevice, engine: TransformerEngine, config: TransformerConfig, seed: number): Promise<string[]> {
   const ids = pseudoRandomIds(Math.min(16, config.n_positions), config.vocab_size, seed);
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
@@ -399,9 +399,9 @@ async function checkedForward(device: GPUDevice, engine: Gpt2Engine, config: Gpt
  * buffer invalid (its output is then garbage, not slow), the bench falls back to a device without
  * timestamp-query and says so, rather than timing a no-op.
  */
-async function createCheckedEngine(appDevice: GPUDevice, config: Gpt2Config, weights: Gpt2Weights, seed: number) {
+async function createCheckedEngine(appDevice: GPUDevice, config: TransformerConfig, weights: TransformerWeights, seed: number) {
   let device = appDevice;
-  let engine = new Gpt2Engine(new GpuContext(device), config, weights);
+  let engine = new TransformerEngine(new GpuContext(device), config, weights);
   const appDeviceErrors = await checkedForward(device, engine, config, seed);
   let fellBack = false;
   if (appDeviceErrors.length > 0) {
@@ -410,7 +410,7 @@ async function createCheckedEngine(appDevice: GPUDevice, config: Gpt2Config, wei
       log('         timing the engine on a device without timestamp-query instead (no engine GPU-time column)');
       engine.destroy();
       device = await requestDeviceWithoutTimestamps();
-      engine = new Gpt2Engine(new GpuContext(device), config, weights);
+      engine = new TransformerEngine(new GpuContext(device), config, weights);
       fellBack = true;
       const again = await checkedForward(device, engine, config, seed);
       if (again.length > 0) log(`WARNING: errors on the fallback device too: ${again.join(' | ')}`);
