@@ -3,13 +3,13 @@
  * under any technique configuration, reporting what the LM harness reports: accuracy per task, agreement with the
  * dense model (top-1, KL) and executed vs dense FLOPs.
  */
-import { argmax, klDivergence, sampleStatistics } from '../engine/distributions';
+import { argmax, sampleStatistics } from '../engine/distributions';
 import type { TransformerEngine } from '../engine/transformerEngine';
 import { countFlops, denseReference } from '../flops/countFlops';
 import { decodePaletteImage, pixelValues, type PaletteImage, type RgbImage } from '../models/image';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
-import type { CellScore, EvalReport } from './lmHarness';
+import { EvalTally, type EvalReport } from './evalReport';
 
 /** One question about one image: the answer is the argmax of the output row (a class, or the token after the question). */
 export interface ImageEvalItem {
@@ -60,35 +60,16 @@ export interface ImageEvalOptions {
 export async function evaluateImageModel(engine: TransformerEngine, items: readonly ImageEvalItem[], options: ImageEvalOptions): Promise<EvalReport> {
   const { config } = engine;
   if (!config.image) throw new Error('this model takes no image');
-  const cells: Record<string, CellScore> = {};
-  const flops = { executed: 0, dense: 0 };
-  let correctCount = 0;
-  let agreements = 0;
-  let klSum = 0;
+  const tally = new EvalTally();
   for (const item of items) {
     const pixels = pixelValues(item.image, config.image);
     const plan = buildPlan(config, config.imageTokens + item.ids.length, options.active);
-    flops.executed += countFlops(plan).total.flops;
-    flops.dense += denseReference(plan).total.flops;
+    tally.flops.executed += countFlops(plan).total.flops;
+    tally.flops.dense += denseReference(plan).total.flops;
     const result = await engine.forward(plan, item.ids, { pixels });
     const probs = Float32Array.from(sampleStatistics(result.sampleProbs, config.vocab_size).mean);
-    const correct = argmax(probs) === item.answer;
-    if (correct) correctCount++;
-    const cell = (cells[item.task] ??= { correct: 0, total: 0 });
-    cell.total++;
-    if (correct) cell.correct++;
-    if (options.denseProbs) {
-      const dense = await options.denseProbs(item, pixels);
-      if (argmax(dense) === argmax(probs)) agreements++;
-      klSum += klDivergence(dense, probs);
-    }
+    tally.score(argmax(probs) === item.answer, [item.task]);
+    if (options.denseProbs) tally.compare(await options.denseProbs(item, pixels), probs);
   }
-  const n = items.length;
-  return {
-    accuracy: n > 0 ? correctCount / n : 0,
-    cells,
-    top1Agreement: options.denseProbs && n > 0 ? agreements / n : null,
-    meanKl: options.denseProbs && n > 0 ? klSum / n : null,
-    flops,
-  };
+  return tally.report();
 }

@@ -11,32 +11,47 @@ import { weightsFromSafetensors } from '../models/modelWeights';
 import { parseSafetensors } from '../models/safetensors';
 import { createOrtReference, type OrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
+import type { EvalReport } from './evalReport';
 import { evaluateImageModel, vitEvalItems, vqaEvalItems, type ImageEvalItem } from './imageHarness';
-import type { EvalReport } from './lmHarness';
+
+/** The model card's dense accuracy, overall and per task, as its training script measured it in PyTorch. */
+interface CardAccuracy {
+  overall: number;
+  tasks: Record<string, number>;
+}
 
 interface ZooModel {
   name: string;
   items: (json: unknown) => ImageEvalItem[];
-  /** The model card's dense accuracy, overall and per task, as its training script measured it in PyTorch. */
-  card: (training: any) => { overall: number; tasks: Record<string, number> };
+  card: (training: unknown) => CardAccuracy;
+}
+
+/** training.json of tools/train_shapes_vit.py */
+interface VitTraining {
+  final: { eval: { accuracy: number; per_class: Record<string, { accuracy: number }> } };
+}
+
+/** training.json of tools/train_shapes_vqa.py */
+interface VqaTraining {
+  final_eval: Record<string, number>;
 }
 
 const zoo: ZooModel[] = [
   {
     name: 'shapes-vit',
     items: vitEvalItems,
-    card: (training) => ({
-      overall: training.final.eval.accuracy,
-      tasks: Object.fromEntries(Object.entries(training.final.eval.per_class).map(([label, cell]: [string, any]) => [label, cell.accuracy])),
-    }),
+    card: (training) => {
+      const { accuracy, per_class: perClass } = (training as VitTraining).final.eval;
+      return { overall: accuracy, tasks: Object.fromEntries(Object.entries(perClass).map(([label, cell]) => [label, cell.accuracy])) };
+    },
   },
   {
     name: 'shapes-vqa',
     items: vqaEvalItems,
-    card: (training) => ({
-      overall: training.final_eval.overall,
-      tasks: Object.fromEntries(['color', 'count', 'exists', 'where'].map((type) => [type, training.final_eval[type]])),
-    }),
+    card: (training) => {
+      const final = (training as VqaTraining).final_eval;
+      return { overall: final['overall']!, tasks: Object.fromEntries(['color', 'count', 'exists', 'where'].map((type) => [type, final[type]!])) };
+    },
   },
 ];
 

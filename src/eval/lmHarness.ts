@@ -3,11 +3,12 @@
  * researcher compares: task accuracy (per task and per cell), agreement with the dense model on the first answer
  * token (top-1 and KL), and the FLOPs of what was executed against the dense plan.
  */
-import { argmax, klDivergence, sampleStatistics, softmax } from '../engine/distributions';
+import { argmax, sampleStatistics, softmax } from '../engine/distributions';
 import type { TransformerEngine } from '../engine/transformerEngine';
 import { countFlops, denseReference } from '../flops/countFlops';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
+import { EvalTally, type EvalReport } from './evalReport';
 
 /** One item of a bundled LM's eval.json (see the model card): greedy decoding of `answer` after `prompt`. */
 export interface LmEvalItem {
@@ -26,57 +27,17 @@ export interface LmEvalOptions {
   denseNextToken?: (promptIds: number[]) => Promise<Float32Array>;
 }
 
-export interface CellScore {
-  correct: number;
-  total: number;
-}
-
-export interface EvalReport {
-  accuracy: number;
-  /** Keyed by task, and for tasks with a length and depth by `task L=… depth=…`. */
-  cells: Record<string, CellScore>;
-  /** Share of items whose first answer token's argmax matches the dense model's (when a dense reference is given). */
-  top1Agreement: number | null;
-  /** Mean KL(dense ‖ current) of the first answer token's distribution, in nats. */
-  meanKl: number | null;
-  /** FLOPs of every forward pass run, and what the dense model would have needed for the same passes. */
-  flops: { executed: number; dense: number };
-}
-
 export async function evaluateLm(engine: TransformerEngine, items: readonly LmEvalItem[], options: LmEvalOptions): Promise<EvalReport> {
-  const cells: Record<string, CellScore> = {};
-  const tally = (key: string, correct: boolean) => {
-    const cell = (cells[key] ??= { correct: 0, total: 0 });
-    cell.total++;
-    if (correct) cell.correct++;
-  };
-  const flops = { executed: 0, dense: 0 };
-  let agreements = 0;
-  let klSum = 0;
-  let correctCount = 0;
-
+  const tally = new EvalTally();
   for (const item of items) {
     const promptIds = options.encode(item.prompt);
     const answerIds = options.encode(item.answer);
-    const decoded = await greedyAnswer(engine, promptIds, answerIds, options.active, flops);
-    const correct = decoded.correct;
-    if (correct) correctCount++;
-    tally(item.task, correct);
-    if (item.depth !== undefined && item.depth !== null) tally(`${item.task} L=${item.length} depth=${item.depth}`, correct);
-    if (options.denseNextToken) {
-      const dense = await options.denseNextToken(promptIds);
-      if (argmax(dense) === argmax(decoded.firstTokenProbs)) agreements++;
-      klSum += klDivergence(dense, decoded.firstTokenProbs);
-    }
+    const decoded = await greedyAnswer(engine, promptIds, answerIds, options.active, tally.flops);
+    const hasCell = item.depth !== undefined && item.depth !== null;
+    tally.score(decoded.correct, hasCell ? [item.task, `${item.task} L=${item.length} depth=${item.depth}`] : [item.task]);
+    if (options.denseNextToken) tally.compare(await options.denseNextToken(promptIds), decoded.firstTokenProbs);
   }
-  const n = items.length;
-  return {
-    accuracy: n > 0 ? correctCount / n : 0,
-    cells,
-    top1Agreement: options.denseNextToken && n > 0 ? agreements / n : null,
-    meanKl: options.denseNextToken && n > 0 ? klSum / n : null,
-    flops,
-  };
+  return tally.report();
 }
 
 /**

@@ -7,7 +7,8 @@ import { parseModelConfig } from '../models/config';
 import { weightsFromSafetensors } from '../models/modelWeights';
 import { parseSafetensors } from '../models/safetensors';
 import { createTokenizer } from '../models/tokenizer';
-import { evaluateLm, type LmEvalItem, type EvalReport } from './lmHarness';
+import type { EvalReport } from './evalReport';
+import { evaluateLm, type LmEvalItem } from './lmHarness';
 
 const folder = process.env['RECALL_LM_DIR'] ?? 'public/models/recall-lm';
 const readJson = (file: string): unknown => JSON.parse(readFileSync(`${folder}/${file}`, 'utf8'));

@@ -75,7 +75,7 @@ describe('weightsFromSafetensors', () => {
   });
 
   it('rejects a file whose shapes belong to a different config', () => {
-    const bigger: TransformerConfig = { ...config, n_positions: 2048 };
+    const bigger: TransformerConfig = { ...config, n_positions: 2048, maxTextTokens: 2048 };
     expectWeightsError(tinyModel(), bigger, 'tensor "wpe.weight" has shape [1024, 64], expected [2048, 64]');
     expectWeightsError(tinyModel(), { ...config, n_layer: 5 }, 'tensor "h.4.ln_1.weight" is missing');
   });

@@ -145,33 +145,30 @@ function gpt2Layers(read: TensorReader, config: TransformerConfig): LayerWeights
  * GPT2LMHeadModel's `save_pretrained` writes. Unused tensors (`lm_head.weight`, `h.N.attn.bias` masks) are ignored.
  */
 function gpt2Weights(read: TensorReader, config: TransformerConfig): TransformerWeights {
-  const d = config.n_embd;
   read.prefix = read.has('transformer.wte.weight') ? 'transformer.' : '';
-  const wte = read.get('wte.weight', [config.vocab_size, d]);
-  return {
-    tokens: { wte, wpe: read.get('wpe.weight', [config.n_positions, d]) },
-    patches: null,
-    layers: gpt2Layers(read, config),
-    lnFWeight: read.get('ln_f.weight', [d]),
-    lnFBias: read.get('ln_f.bias', [d]),
-    headWeight: wte,
-    headBias: null,
-  };
+  return decoderWeights(read, config, null);
 }
 
 /** shapes-vqa: GPT-2 blocks and tied head, plus `image_proj` (Conv1D layout) and `image_pos` for the image prefix. */
 function shapesVqaWeights(read: TensorReader, config: TransformerConfig): TransformerWeights {
   const d = config.n_embd;
   const { channels, patch } = config.image!;
+  const patches: PatchEmbedding = {
+    weight: read.get('image_proj.weight', [channels * patch * patch, d]),
+    bias: read.get('image_proj.bias', [d]),
+    positions: read.get('image_pos', [config.imageTokens, d]),
+    cls: null,
+  };
+  return decoderWeights(read, config, patches);
+}
+
+/** A GPT-2-style decoder: wte/wpe for the text (wpe rows = text positions), `h.N.` blocks, ln_f, head tied to wte. */
+function decoderWeights(read: TensorReader, config: TransformerConfig, patches: PatchEmbedding | null): TransformerWeights {
+  const d = config.n_embd;
   const wte = read.get('wte.weight', [config.vocab_size, d]);
   return {
     tokens: { wte, wpe: read.get('wpe.weight', [config.maxTextTokens, d]) },
-    patches: {
-      weight: read.get('image_proj.weight', [channels * patch * patch, d]),
-      bias: read.get('image_proj.bias', [d]),
-      positions: read.get('image_pos', [config.imageTokens, d]),
-      cls: null,
-    },
+    patches,
     layers: gpt2Layers(read, config),
     lnFWeight: read.get('ln_f.weight', [d]),
     lnFBias: read.get('ln_f.bias', [d]),
