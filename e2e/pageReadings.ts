@@ -12,3 +12,13 @@ export async function survivors(page: Page): Promise<number[]> {
   const layers = page.getByTestId('panel-survival').locator('g.layer');
   return (await layers.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-kept')))).map(Number);
 }
+
+/** The fraction of dense FLOPs the techniques saved, from the FLOPs panel. */
+export async function savedFraction(page: Page): Promise<number> {
+  return Number(await page.getByTestId('panel-flops').locator('text.totals').getAttribute('data-saved'));
+}
+
+/** The predictions panel's KL(dense ‖ current) line. */
+export async function klText(page: Page): Promise<string> {
+  return (await page.getByTestId('panel-predictions').locator('text.kl').textContent()) ?? '';
+}

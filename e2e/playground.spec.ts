@@ -1,13 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { settled, survivors } from './pageReadings';
-
-async function savedFraction(page: Page): Promise<number> {
-  return Number(await page.getByTestId('panel-flops').locator('text.totals').getAttribute('data-saved'));
-}
-
-async function klText(page: Page): Promise<string> {
-  return (await page.getByTestId('panel-predictions').locator('text.kl').textContent()) ?? '';
-}
+import { klText, savedFraction, settled, survivors } from './pageReadings';
 
 /** FastV's default K = 1, R = 0.5: the last token plus half of the others, rounded. */
 function fastvDefaultKeep(tokens: number): number {

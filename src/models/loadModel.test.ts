@@ -130,8 +130,26 @@ describe('loadModel: the three sources', () => {
     expect(model.weights.patches!.weight).toHaveLength(192 * 128);
     expect(model.weights.patches!.positions).toHaveLength(65 * 128);
     expect(model.weights.headBias).toHaveLength(3);
-    expect(requested.sort()).toEqual(['config.json', 'model.safetensors', 'onnx/model.onnx', 'preprocessor_config.json'].map(vitUrl));
+    // An image model's eval set comes along: its images are what the page runs it on.
+    expect(requested.sort()).toEqual(['config.json', 'eval.json', 'model.safetensors', 'onnx/model.onnx', 'preprocessor_config.json'].map(vitUrl));
+    expect(model.evalSet).toMatchObject({ items: expect.any(Array) });
     expect(model.tokenizer.tokenLabel(2)).toBe('three');
+  });
+
+  it('reads eval.json for a bundled image model only, counting it in the progress total', async () => {
+    const vqa = fakeFetch();
+    const reports: LoadProgress[] = [];
+    const model = await load({ kind: 'bundled', name: 'shapes-vqa' }, vqa.fetchImpl, { onProgress: (progress) => reports.push(progress) });
+    expect(vqa.requested).toContain('./models/shapes-vqa/eval.json');
+    expect(model.evalSet).toMatchObject({ items: expect.any(Array), images: expect.any(Object) });
+    const vqaFiles = manifest.models['shapes-vqa'].files as Record<string, { size: number }>;
+    const read = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'eval.json'];
+    const total = read.reduce((sum, file) => sum + vqaFiles[file]!.size, 0);
+    expect(reports.at(-1)).toEqual({ loadedBytes: total, totalBytes: total });
+
+    const text = fakeFetch();
+    expect((await load({ kind: 'bundled', name: 'recall-lm' }, text.fetchImpl)).evalSet).toBeNull();
+    expect(text.requested).not.toContain('./models/recall-lm/eval.json');
   });
 
   it('builds hub URLs from the endpoint, repository and escaped revision', async () => {

@@ -31,6 +31,11 @@ export interface LoadedModel {
   tokenizer: ModelTokenizer;
   /** onnx/model.onnx for the onnxruntime-web reference; null when the model has none (no dense reference then). */
   onnx: Uint8Array | null;
+  /**
+   * eval.json, parsed: an image model's evaluation set, whose images are what the page runs it on. Null for text
+   * models (never read: recall-lm's eval set is for the harness, not the page) and for image models without one.
+   */
+  evalSet: unknown;
   /** Things the user should know that did not stop the load (e.g. files kept in memory only). */
   notices: string[];
 }
@@ -77,10 +82,12 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   const textFiles = [MODEL_FILES.tokenizer, MODEL_FILES.tokenizerConfig];
   if (config.labels) for (const file of textFiles) context.progress.finished(file, false);
   const readText = (file: ModelFileName) => (config.labels ? Promise.resolve(null) : read(file));
-  const [weightsBytes, tokenizerBytes, tokenizerConfigBytes, onnxBytes] = await Promise.all([
+  if (!config.image) context.progress.finished(MODEL_FILES.evalSet, false);
+  const [weightsBytes, tokenizerBytes, tokenizerConfigBytes, onnxBytes, evalSetBytes] = await Promise.all([
     read(MODEL_FILES.weights),
     ...textFiles.map(readText),
     read(MODEL_FILES.onnx),
+    config.image ? read(MODEL_FILES.evalSet) : Promise.resolve(null),
   ]).catch((error: unknown) => {
     abort.abort(); // the first failure is the answer: stop the other downloads
     throw error;
@@ -112,7 +119,8 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
     throw new ModelLoadError(name, { kind: 'invalid-tokenizer', url: tokenizerUrl }, describe(error), { cause: error });
   }
 
-  return { name, config, weights, tokenizer, onnx: onnxBytes ? new Uint8Array(onnxBytes) : null, notices: [...context.notices] };
+  const evalSet = evalSetBytes ? parseJson(name, where(MODEL_FILES.evalSet), evalSetBytes) : null;
+  return { name, config, weights, tokenizer, onnx: onnxBytes ? new Uint8Array(onnxBytes) : null, evalSet, notices: [...context.notices] };
 }
 
 async function locate(source: ModelSource, name: string, bundledRoot: string, fetchImpl: typeof fetch): Promise<ModelLocation> {

@@ -16,6 +16,8 @@ export const MODEL_FILES = {
   tokenizer: 'tokenizer.json',
   tokenizerConfig: 'tokenizer_config.json',
   onnx: 'onnx/model.onnx',
+  /** An image model's evaluation set: the images (and, for a VLM, the questions) the page can run it on. */
+  evalSet: 'eval.json',
 } as const;
 export type ModelFileName = (typeof MODEL_FILES)[keyof typeof MODEL_FILES];
 

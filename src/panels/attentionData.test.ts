@@ -16,15 +16,15 @@ const tokens = ['a', 'b', 'c', 'd'];
 
 describe('attentionMapData', () => {
   test('one head is a view of its slice', () => {
-    const data = attentionMapData(capture, tokens, 1);
+    const data = attentionMapData(capture, tokens, 1, 0);
     expect([...data.probs]).toEqual([1, 0, 0.25, 0.75]);
     expect([...data.computedTiles]).toEqual([1, 0, 0, 1]);
-    expect(data).toMatchObject({ tokens, layer: 1, head: 1, blockSize: 1 });
+    expect(data).toMatchObject({ tokens, layer: 1, head: 1, blockSize: 1, visiblePrefix: 0 });
     expect([...data.positions]).toEqual([0, 3]);
   });
 
   test('the mean averages probabilities and unites computed tiles', () => {
-    const data = attentionMapData(capture, tokens, 'mean');
+    const data = attentionMapData(capture, tokens, 'mean', 0);
     expect([...data.probs]).toEqual([1, 0, 0.375, 0.625]);
     expect([...data.computedTiles]).toEqual([1, 0, 1, 1]);
   });

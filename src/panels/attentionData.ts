@@ -4,8 +4,9 @@ import type { AttentionMapData } from './attentionHeatmap';
 /**
  * One head of a captured layer, or the mean over heads, as the heatmap's data. For the mean, a tile counts as
  * computed when any head computed it (a skipped tile then contributes 0 for the heads that skipped it).
+ * `visiblePrefix`: keys below this original position are visible to every query (0: causal attention).
  */
-export function attentionMapData(capture: AttentionCapture, tokens: string[], head: number | 'mean'): AttentionMapData {
+export function attentionMapData(capture: AttentionCapture, tokens: string[], head: number | 'mean', visiblePrefix: number): AttentionMapData {
   const { tokens: n, heads } = capture;
   const tilesPerHead = capture.computedTiles.length / heads;
   let probs: Float32Array;
@@ -21,5 +22,5 @@ export function attentionMapData(capture: AttentionCapture, tokens: string[], he
     probs = capture.probs.subarray(head * n * n, (head + 1) * n * n);
     computedTiles = capture.computedTiles.subarray(head * tilesPerHead, (head + 1) * tilesPerHead);
   }
-  return { tokens, positions: capture.positions, probs, computedTiles, blockSize: capture.blockSize, layer: capture.layer, head };
+  return { tokens, positions: capture.positions, probs, computedTiles, blockSize: capture.blockSize, layer: capture.layer, head, visiblePrefix };
 }

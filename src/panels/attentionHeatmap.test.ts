@@ -14,6 +14,7 @@ function denseMap(tokens: string[], blockSize: number): AttentionMapData {
     blockSize,
     layer: 1,
     head: 2,
+    visiblePrefix: 0,
   };
 }
 
@@ -34,9 +35,9 @@ describe('attentionHeatmap', () => {
     const computedTiles = new Uint8Array(25).map((_, i) => (i % 5 <= Math.floor(i / 5) ? 1 : 0));
     computedTiles[4 * 5 + 1] = 0;
     computedTiles[3 * 5 + 1] = 0;
-    const data: AttentionMapData = { tokens: words, positions, probs: syntheticAttention(n, 3), computedTiles, blockSize: 2, layer: 3, head: 'mean' };
+    const data: AttentionMapData = { tokens: words, positions, probs: syntheticAttention(n, 3), computedTiles, blockSize: 2, layer: 3, head: 'mean', visiblePrefix: 0 };
     const svg = attentionHeatmap(data);
-    expect(tileCounts(data)).toEqual({ causal: 15, skipped: 2 });
+    expect(tileCounts(data)).toEqual({ visible: 15, skipped: 2 });
     expect(svg.getAttribute('data-skipped-tiles')).toBe('2');
     expect(svg.getAttribute('data-pruned-tokens')).toBe('3');
     const pruned = [...svg.querySelectorAll('rect[data-kind="pruned"]')];
@@ -52,6 +53,31 @@ describe('attentionHeatmap', () => {
     expect(describeCell(data, 0, 1)).toBe("query 'The' (pos 0) → key '␣quick' (pos 1): masked (causal)");
     expect(describeCell(data, 1, 1)).toMatch(/^query '␣quick' \(pos 1\) → key '␣quick' \(pos 1\): \d\.\d{3}$/);
     await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/attention-pruned-skipped.svg');
+  });
+
+  test('a prefix-LM map: image keys visible to every query, text causal; a bidirectional map masks nothing', () => {
+    // 4 image tokens then 4 text tokens, image token 1 pruned; blocks of 2 over the 7 computed tokens.
+    const tokens = ['p0', 'p1', 'p2', 'p3', 'what', 'is', 'it', '?'];
+    const positions = Int32Array.from([0, 2, 3, 4, 5, 6, 7]);
+    const computedTiles = new Uint8Array(16).fill(1);
+    const data: AttentionMapData = { tokens, positions, probs: syntheticAttention(7, 5), computedTiles, blockSize: 2, layer: 2, head: 0, visiblePrefix: 4 };
+    // Computed prefix p0, p2, p3 spans key blocks 0 and 1: all 4 query blocks see both, blocks 2 and 3 are causal.
+    expect(tileCounts(data)).toEqual({ visible: 4 * 2 + 3, skipped: 0 });
+    const svg = attentionHeatmap(data);
+    expect(describeCell(data, 0, 3)).toMatch(/^query 'p0' \(pos 0\) → key 'p3' \(pos 3\): \d\.\d{3}$/);
+    expect(describeCell(data, 0, 4)).toBe("query 'p0' (pos 0) → key 'what' (pos 4): masked (prefix-LM)");
+    expect(describeCell(data, 5, 6)).toBe("query 'is' (pos 5) → key 'it' (pos 6): masked (prefix-LM)");
+    // 3 computed image queries see the 3 computed image keys; 4 text queries see those and the text up to themselves.
+    expect(svg.querySelectorAll('rect[data-kind="value"]')).toHaveLength(3 * 3 + 4 * 3 + (4 * 5) / 2);
+    expect(svg.querySelector('.note')?.textContent).toContain('0 of 11 prefix-LM 2×2 tiles skipped');
+    expect([...svg.querySelectorAll('.kinds text')].map((t) => t.textContent)).toContain('prefix-LM mask');
+
+    const bidirectional = { ...denseMap(words, 4), computedTiles: new Uint8Array(9).fill(1), visiblePrefix: words.length };
+    expect(tileCounts(bidirectional)).toEqual({ visible: 9, skipped: 0 });
+    const bidirectionalSvg = attentionHeatmap(bidirectional);
+    expect(bidirectionalSvg.querySelector('.note')?.textContent).toContain('0 of 9 bidirectional 4×4 tiles skipped');
+    expect([...bidirectionalSvg.querySelectorAll('.kinds text')].map((t) => t.textContent)).toEqual(['skipped tile', 'pruned token']);
+    expect(bidirectionalSvg.querySelectorAll('rect[data-kind="value"]')).toHaveLength(12 * 12);
   });
 
   test('colour legend spans exactly 0 to 1 and names the three regions', () => {

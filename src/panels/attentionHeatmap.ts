@@ -13,6 +13,11 @@ export interface AttentionMapData {
   blockSize: number;
   layer: number;
   head: number | 'mean';
+  /**
+   * Keys at original positions below this are visible to every query; past it attention is causal. 0 for GPT-2,
+   * every position for a ViT, the image tokens for a prefix-LM VLM (src/models/config.ts `bidirectionalPrefix`).
+   */
+  visiblePrefix: number;
 }
 
 export interface AttentionHeatmapOptions extends PanelOptions {
@@ -48,7 +53,7 @@ export function attentionHeatmap(data: AttentionMapData, options: AttentionHeatm
     .attr('data-pruned-tokens', n - data.positions.length)
     .attr('data-cells', grid.cells);
   const notes = [
-    `${n} tokens, ${n - data.positions.length} pruned; ${tiles.skipped} of ${tiles.causal} causal ${data.blockSize}×${data.blockSize} tiles skipped`,
+    `${n} tokens, ${n - data.positions.length} pruned; ${tiles.skipped} of ${tiles.visible} ${maskName(data)} ${data.blockSize}×${data.blockSize} tiles skipped`,
   ];
   if (grid.span > 1) notes.push(`max-pooled: each cell is the largest value over ${grid.span}×${grid.span} positions`);
   svg
@@ -93,7 +98,7 @@ export function attentionHeatmap(data: AttentionMapData, options: AttentionHeatm
   plot.append('rect').attr('width', size).attr('height', size).attr('fill', 'none').attr('stroke', '#888');
 
   drawTicks(plot, data, grid, size);
-  drawLegend(svg, hatchId, MARGIN.left + size + 24, MARGIN.top, size);
+  drawLegend(svg, hatchId, maskName(data), MARGIN.left + size + 24, MARGIN.top, size);
   return svg.node() as SVGSVGElement;
 }
 
@@ -132,7 +137,7 @@ export function describeCell(data: AttentionMapData, qCell: number, kCell: numbe
   const classify = classifier(data);
   if (span === 1) {
     const { kind, value } = classify(qCell, kCell);
-    const what = kind === CellKind.Value ? format('.3f')(value) : ['masked (causal)', 'pruned token', 'skipped tile'][kind];
+    const what = kind === CellKind.Value ? format('.3f')(value) : [`masked (${maskName(data)})`, 'pruned token', 'skipped tile'][kind];
     return `query '${tokenText(data.tokens[qCell] ?? '')}' (pos ${qCell}) → key '${tokenText(data.tokens[kCell] ?? '')}' (pos ${kCell}): ${what}`;
   }
   const qEnd = Math.min(n, (qCell + 1) * span) - 1;
@@ -158,19 +163,36 @@ function classifier(data: AttentionMapData): (q: number, k: number) => { kind: C
     const ki = index[k] ?? -1;
     // A pruned token's whole row and column read as pruned, upper triangle included, so it stands out as a line.
     if (qi < 0 || ki < 0) return { kind: CellKind.Pruned, value: 0 };
-    if (k > q) return { kind: CellKind.Masked, value: 0 };
+    if (k > q && k >= data.visiblePrefix) return { kind: CellKind.Masked, value: 0 };
     const tile = data.computedTiles[Math.floor(qi / data.blockSize) * kBlocks + Math.floor(ki / data.blockSize)];
     if (!tile) return { kind: CellKind.Skipped, value: 0 };
     return { kind: CellKind.Value, value: data.probs[qi * n + ki] ?? 0 };
   };
 }
 
-/** Kernel tiles on or below the diagonal, and how many of them were skipped. */
-export function tileCounts(data: AttentionMapData): { causal: number; skipped: number } {
+/** How the attention mask reads in the panel's words. */
+function maskName(data: AttentionMapData): string {
+  if (data.visiblePrefix === 0) return 'causal';
+  return data.visiblePrefix >= data.tokens.length ? 'bidirectional' : 'prefix-LM';
+}
+
+/**
+ * Kernel tiles the mask lets some query see (on or below the diagonal, or with a key in the visible prefix), and
+ * how many of them were skipped. Tiles are over the computed tokens, so the prefix is its computed part.
+ */
+export function tileCounts(data: AttentionMapData): { visible: number; skipped: number } {
   const blocks = Math.ceil(data.positions.length / data.blockSize);
+  const prefixBlocks = Math.ceil(data.positions.filter((position) => position < data.visiblePrefix).length / data.blockSize);
+  let visible = 0;
   let skipped = 0;
-  for (let q = 0; q < blocks; q++) for (let k = 0; k <= q; k++) if (!data.computedTiles[q * blocks + k]) skipped++;
-  return { causal: (blocks * (blocks + 1)) / 2, skipped };
+  for (let q = 0; q < blocks; q++) {
+    for (let k = 0; k < blocks; k++) {
+      if (k > q && k >= prefixBlocks) continue;
+      visible++;
+      if (!data.computedTiles[q * blocks + k]) skipped++;
+    }
+  }
+  return { visible, skipped };
 }
 
 function drawTicks(plot: Group, data: AttentionMapData, grid: HeatmapGrid, size: number): void {
@@ -201,7 +223,7 @@ function drawTicks(plot: Group, data: AttentionMapData, grid: HeatmapGrid, size:
     .text(`query ${what}`);
 }
 
-function drawLegend(svg: Svg, hatchId: string, x: number, y: number, size: number): void {
+function drawLegend(svg: Svg, hatchId: string, mask: string, x: number, y: number, size: number): void {
   const legend = svg.append('g').attr('class', 'legend').attr('transform', `translate(${x},${y})`);
   const rampHeight = Math.min(160, size * 0.5);
   const scale = scaleLinear().domain([0, 1]).range([rampHeight, 0]);
@@ -231,7 +253,8 @@ function drawLegend(svg: Svg, hatchId: string, x: number, y: number, size: numbe
     .attr('dy', '0.32em')
     .text(format('.2~f'));
   const kinds = [
-    { label: 'causal mask', fill: `url(#${hatchId})` },
+    // Bidirectional attention masks nothing, so it has no masked region to name.
+    ...(mask === 'bidirectional' ? [] : [{ label: `${mask} mask`, fill: `url(#${hatchId})` }]),
     { label: 'skipped tile', fill: SKIPPED_FILL },
     { label: 'pruned token', fill: PRUNED_FILL },
   ];

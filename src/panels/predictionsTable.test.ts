@@ -30,4 +30,10 @@ describe('predictionsTable', () => {
     expect(svg.querySelector('.row .value')?.textContent).toBe('38.0% ± 5.0% (dense 41.0%)');
     await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/predictions-sampled.svg');
   });
+
+  test('a classifier names its outputs', () => {
+    const svg = predictionsTable({ rows, klDenseToCurrent: 0, top1Agrees: true, samples: 1 }, { title: 'Class predictions' });
+    expect(svg.querySelector('.panel-title')?.textContent).toBe('Class predictions');
+    expect(svg.getAttribute('aria-label')).toBe('Class predictions');
+  });
 });

@@ -23,10 +23,15 @@ const LABEL_WIDTH = 96;
 const BAR_WIDTH = 240;
 const TOP = 64;
 
-export function predictionsTable(data: PredictionsPanelData, options: PanelOptions = {}): SVGSVGElement {
+export interface PredictionsTableOptions extends PanelOptions {
+  /** What the outputs are: next tokens by default; a classifier's classes, a VLM's answers. */
+  title?: string;
+}
+
+export function predictionsTable(data: PredictionsPanelData, options: PredictionsTableOptions = {}): SVGSVGElement {
   const sampled = data.samples > 1;
   const height = TOP + data.rows.length * ROW + 40;
-  const svg = createPanel(options, LABEL_WIDTH + BAR_WIDTH + 190, height, 'Next-token predictions');
+  const svg = createPanel(options, LABEL_WIDTH + BAR_WIDTH + 190, height, options.title ?? 'Next-token predictions');
   const percent = format('.1%');
   svg
     .append('text')

@@ -1,8 +1,19 @@
-import { parseModelConfig } from '../models/config';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { countFlops, denseReference } from '../flops/countFlops';
+import { parseModelConfig, readsPreprocessorConfig } from '../models/config';
+import { createTokenizer, labelTokenizer } from '../models/tokenizer';
 import { buildPlan } from '../techniques/buildPlan';
-import { compareWithDense, flopsPanelData } from './runner';
+import { compareWithDense, flopsPanelData, imageTokenLabels, modelInput, patchesPerLayer, readEvalSet, type RunRequest } from './runner';
+
+/** A bundled model's parts as the loader makes them, read from public/models/ (no GPU, no fetch). */
+function bundled(name: string) {
+  const readJson = (file: string): unknown => JSON.parse(readFileSync(new URL(`../../public/models/${name}/${file}`, import.meta.url), 'utf8'));
+  const raw = readJson('config.json');
+  const config = parseModelConfig(raw, readsPreprocessorConfig(raw) ? readJson('preprocessor_config.json') : undefined);
+  const tokenizer = config.labels ? labelTokenizer(config.labels) : createTokenizer(readJson('tokenizer.json'), readJson('tokenizer_config.json'), config.vocab_size);
+  return { name, config, tokenizer, evalSet: readJson('eval.json') };
+}
 
 describe('comparing the current prediction with the dense reference', () => {
   it('averages Monte-Carlo samples, reports their spread, KL(dense‖current) and top-1 agreement', () => {
@@ -44,5 +55,72 @@ describe('the FLOPs panel data', () => {
     const mcData = flopsPanelData(countFlops(mc), denseReference(mc));
     expect(mcData.layers[0]!.current.mlpUp).toBe(4 * mcData.layers[0]!.dense.mlpUp!);
     expect(mcData.convention).toMatch(/4 Monte-Carlo passes/);
+  });
+});
+
+describe('the run input of each kind of model', () => {
+  const vqa = bundled('shapes-vqa');
+  const vqaEval = readEvalSet(vqa);
+  const vit = bundled('shapes-vit');
+  const vitEval = readEvalSet(vit);
+  const request = (image: RunRequest['image'], prompt = 'ignored'): Pick<RunRequest, 'prompt' | 'image'> => ({ prompt, image });
+
+  it('a VLM asks the eval item its own question, or the typed one, after the image', () => {
+    expect(vqaEval.views[0]).toMatchObject({ task: 'color', text: 'what color is the square ?', answer: 'green' });
+    const own = modelInput(vqa, vqaEval, request({ item: 0, question: null }));
+    expect(own.ids).toEqual([3, 4, 5, 6, 13, 2]);
+    expect(own.pixels).toHaveLength(3 * 64 * 64);
+    expect(own.image).toMatchObject({ item: 0, question: 'what color is the square ?', grid: 8, evalItem: { answer: 'green' } });
+    const typed = modelInput(vqa, vqaEval, request({ item: 1, question: 'How many shapes ?' }));
+    expect(typed.ids).toEqual([7, 8, 20, 2]);
+    expect(typed.image).toMatchObject({ item: 1, question: 'How many shapes ?', evalItem: { text: 'how many shapes ?', answer: '1' } });
+  });
+
+  it('a classifier takes only the image; its answers are its labels', () => {
+    const input = modelInput(vit, vitEval, request({ item: 2, question: 'anything' }));
+    expect(input.ids).toEqual([]);
+    expect(input.image).toMatchObject({ item: 2, question: null, grid: 8 });
+    expect(vitEval.views.slice(0, 3).map((v) => v.answer)).toEqual(['three', 'three', 'two']);
+  });
+
+  it('says how to fix an input the model cannot take', () => {
+    expect(() => modelInput(vqa, vqaEval, request({ item: 400, question: null }))).toThrow(
+      "There is no eval image 400: shapes-vqa's eval set has 400 items (0–399). Pick one in the image picker.",
+    );
+    expect(() => modelInput(vqa, vqaEval, request({ item: 0, question: '  ' }))).toThrow('Type a question about the image: shapes-vqa needs at least one text token.');
+    expect(() => modelInput(vqa, vqaEval, request({ item: 0, question: 'is there a red star or a blue square ?' }))).toThrow(
+      'The question is 10 tokens long but shapes-vqa takes at most 8 after its 64 image tokens. Shorten it.',
+    );
+    expect(() => modelInput({ ...vit, name: 'owner/vit@main' }, { items: [], views: [] }, request({ item: 0, question: null }))).toThrow(
+      /owner\/vit@main has no eval set \(eval.json\) to take an image from/,
+    );
+    expect(() => readEvalSet({ ...vqa, evalSet: { items: 'none' } })).toThrow(/shapes-vqa's eval.json is not an evaluation set this page can read \(/);
+  });
+
+  it('a text model tokenizes the prompt and ignores the image choice', () => {
+    const text = { name: 'tiny', config: parseModelConfig({ n_layer: 1, n_head: 1, n_embd: 8, n_positions: 4, vocab_size: 300 }), tokenizer: createTokenizer(undefined, undefined, 300) };
+    expect(readEvalSet({ ...text, evalSet: null })).toEqual({ items: [], views: [] });
+    expect(modelInput(text, { items: [], views: [] }, request({ item: 5, question: null }, 'abc'))).toEqual({ ids: [97, 98, 99], pixels: undefined, image: null });
+    expect(() => modelInput(text, { items: [], views: [] }, request({ item: 0, question: null }, 'abcde'))).toThrow('The prompt is 5 tokens long but tiny takes at most 4. Shorten it.');
+    expect(() => modelInput(text, { items: [], views: [] }, request({ item: 0, question: null }, ''))).toThrow(/Type a prompt/);
+  });
+
+  it('labels image rows as the engine orders them: patches row-major, then a ViT\'s CLS', () => {
+    const vitLabels = imageTokenLabels(vit.config);
+    expect(vitLabels).toHaveLength(65);
+    expect([vitLabels[0], vitLabels[9], vitLabels[63], vitLabels[64]]).toEqual(['patch(0,0)', 'patch(1,1)', 'patch(7,7)', 'CLS']);
+    expect(imageTokenLabels(vqa.config)).toHaveLength(64);
+  });
+
+  it('reads the surviving patches of each layer out of the computed positions', () => {
+    const all = Int32Array.from({ length: 6 }, (_, i) => i);
+    const pruned = Int32Array.from([0, 3, 4, 5]);
+    expect(patchesPerLayer([all, pruned], 4)).toEqual([Int32Array.from([0, 1, 2, 3]), Int32Array.from([0, 3])]);
+  });
+
+  it('names the head of a classifier and shows the patch embedding as its own bar', () => {
+    const plan = buildPlan(vit.config, vit.config.imageTokens, []);
+    const data = flopsPanelData(countFlops(plan), denseReference(plan), 'classifier');
+    expect(data.layers.map((l) => l.label)).toEqual(['patches', 'L0', 'L1', 'L2', 'L3', 'classifier']);
   });
 });

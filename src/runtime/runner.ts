@@ -7,7 +7,10 @@ import { TransformerEngine } from '../engine/transformerEngine';
 import { requestBrowserDevice } from '../engine/gpu';
 import { GpuContext } from '../engine/gpuContext';
 import type { ForwardResult } from '../engine/result';
+import { vitEvalItems, vqaEvalItems, type ImageEvalItem } from '../eval/imageHarness';
 import { countFlops, denseReference, FLOP_CONVENTION, type FlopReport } from '../flops/countFlops';
+import type { TransformerConfig } from '../models/config';
+import { pixelValues, type RgbImage } from '../models/image';
 import { loadModel, type LoadedModel } from '../models/loadModel';
 import { openModelCache } from '../models/modelCache';
 import type { LoadProgress } from '../models/modelFiles';
@@ -17,11 +20,56 @@ import { createOrtReference, type OrtReference } from '../reference/ortReference
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
 
+/** Which eval image an image model runs on, and what a VLM is asked about it. */
+export interface ImageChoice {
+  /** Index into the model's eval set (the items of its eval.json). */
+  item: number;
+  /** The VLM's question; null asks the eval item's own question. */
+  question: string | null;
+}
+
 export interface RunRequest {
   modelSource: ModelSource;
+  /** A text model's input. */
   prompt: string;
+  /** An image model's input; text models ignore it. */
+  image: ImageChoice;
   active: ActiveTechnique[];
   view: { layer: number };
+}
+
+/** One item of an image model's eval set, as the image picker shows it. */
+export interface EvalItemView {
+  task: string;
+  image: RgbImage;
+  /** The question (VLM), or what a classifier should find. */
+  text: string;
+  /** Label of the expected answer. */
+  answer: string;
+}
+
+/** The inputs a model takes, reported as soon as it is loaded so the controls can offer them before a run succeeds. */
+export interface ModelInputs {
+  /** modelSourceKey of the model, which tells these apart from an earlier model's. */
+  modelKey: string;
+  takesText: boolean;
+  takesImage: boolean;
+  /** Most text tokens one input may have: a VLM's question, a text model's prompt; 0 for a classifier. */
+  maxTextTokens: number;
+  /** The images an image model can run on (its eval set); empty for text models and image models without one. */
+  evalItems: readonly EvalItemView[];
+}
+
+/** What the image panel draws: the image the model saw, and which of its patches each layer computed. */
+export interface ImageRunOutput {
+  item: number;
+  evalItem: EvalItemView;
+  /** The question the VLM was asked; null for a classifier. */
+  question: string | null;
+  /** Patches per side; patch r·grid + c is input row r·grid + c (the engine puts patches first, row-major). */
+  grid: number;
+  /** Patch indices, ascending, that each layer computed (index = layer). */
+  patchesPerLayer: Int32Array[];
 }
 
 export interface PredictionRow {
@@ -33,6 +81,7 @@ export interface PredictionRow {
 }
 
 export interface RunOutput {
+  /** One per input row: image tokens first ("patch(r,c)", then a ViT's "CLS"), then text tokens. */
   tokenLabels: string[];
   forward: ForwardResult;
   flops: FlopsPanelData;
@@ -43,11 +92,15 @@ export interface RunOutput {
   adapterDescription: string;
   /** What the user should know about the loaded model (no ONNX export, files kept in memory only, …). */
   modelNotices: string[];
+  /** null for text models. */
+  image: ImageRunOutput | null;
 }
 
 export interface RunEvents {
   /** Called while the request's model downloads (not at all when it is already loaded). */
   onLoadProgress?(progress: LoadProgress): void;
+  /** Called once the request's model is loaded, before the forward pass (which may still fail on its input). */
+  onModelReady?(inputs: ModelInputs): void;
 }
 
 export interface Runner {
@@ -74,8 +127,16 @@ interface ActiveModel {
    */
   reference: Promise<OrtReference> | null;
   notices: string[];
-  /** Dense logits of the last position by prompt, so toggling a technique does not rerun the reference. */
+  evalSet: EvalSet;
+  inputs: ModelInputs;
+  /** Dense output-row probabilities by input, so toggling a technique does not rerun the reference. */
   denseCache: Map<string, { probs: Float32Array; ms: number }>;
+}
+
+/** An image model's eval items: as the harness reads them (ids, answer id), and as the picker shows them. */
+export interface EvalSet {
+  items: readonly ImageEvalItem[];
+  views: readonly EvalItemView[];
 }
 
 function disposeModel(model: ActiveModel): void {
@@ -102,10 +163,18 @@ export async function createRunner(): Promise<Runner> {
     loading = (async () => {
       // A failed load throws before `active` changes, so the previous model keeps working.
       const model = await loadModel(source, { cache, limits: gpu.device.limits, onProgress: events.onLoadProgress });
+      const evalSet = readEvalSet(model);
       const reference = model.onnx ? createOrtReference(model.onnx, { provider: REFERENCE_PROVIDER }) : null;
       const notices = reference ? model.notices : [...model.notices, NO_REFERENCE_NOTICE];
       const engine = new TransformerEngine(context, model.config, model.weights);
-      const next: ActiveModel = { key, model, engine, reference, notices, denseCache: new Map() };
+      const inputs: ModelInputs = {
+        modelKey: key,
+        takesText: model.config.maxTextTokens > 0,
+        takesImage: model.config.image !== null,
+        maxTextTokens: model.config.maxTextTokens,
+        evalItems: evalSet.views,
+      };
+      const next: ActiveModel = { key, model, engine, reference, notices, evalSet, inputs, denseCache: new Map() };
       if (active) disposeModel(active);
       active = next;
       return next;
@@ -120,36 +189,37 @@ export async function createRunner(): Promise<Runner> {
   return {
     lost,
     async run(request, events = {}) {
-      const { model, engine, reference, notices, denseCache } = await modelFor(request.modelSource, events);
-      const ids = model.tokenizer.encode(request.prompt);
-      if (ids.length === 0) throw new Error('Type a prompt: the model needs at least one token.');
+      const { model, engine, reference, notices, evalSet, inputs, denseCache } = await modelFor(request.modelSource, events);
+      events.onModelReady?.(inputs);
       const { config } = model;
-      if (ids.length > config.n_positions) {
-        throw new Error(`The prompt is ${ids.length} tokens long but ${model.name} takes at most ${config.n_positions}. Shorten it.`);
-      }
+      const { ids, pixels, image } = modelInput(model, evalSet, request);
+      const tokens = config.imageTokens + ids.length;
       const layer = Math.min(Math.max(0, request.view.layer), config.n_layer - 1);
-      const plan = buildPlan(config, ids.length, request.active, { captureLayers: [layer] });
-      const forward = await engine.forward(plan, ids, { readAttention: [layer] });
+      const plan = buildPlan(config, tokens, request.active, { captureLayers: [layer] });
+      const forward = await engine.forward(plan, ids, { readAttention: [layer], pixels });
 
-      let dense = denseCache.get(request.prompt);
+      const denseKey = `${image?.item ?? ''}|${ids.join(',')}`;
+      let dense = denseCache.get(denseKey);
       if (!dense) {
         const ort = reference ? await reference : null;
         const started = performance.now();
+        // ORT answers one row per text token (or one for a classifier); the output row is the last.
         const probs = ort
-          ? softmax((await ort.logits(ids)).subarray((ids.length - 1) * config.vocab_size))
-          : (await engine.forward(buildPlan(config, ids.length, []), ids)).sampleProbs;
+          ? softmax((await ort.logits(ids, pixels)).slice(-config.vocab_size))
+          : (await engine.forward(buildPlan(config, tokens, []), ids, { pixels })).sampleProbs;
         dense = { probs, ms: performance.now() - started };
-        denseCache.set(request.prompt, dense);
+        denseCache.set(denseKey, dense);
       }
       const { tokenLabel } = model.tokenizer;
       return {
-        tokenLabels: ids.map(tokenLabel),
+        tokenLabels: [...imageTokenLabels(config), ...ids.map(tokenLabel)],
         forward,
-        flops: flopsPanelData(countFlops(plan), denseReference(plan)),
+        flops: flopsPanelData(countFlops(plan), denseReference(plan), config.labels ? 'classifier' : 'LM head'),
         ...compareWithDense(dense.probs, forward.sampleProbs, config.vocab_size, tokenLabel),
         denseReference: { provider: reference ? `onnxruntime-web ${REFERENCE_PROVIDER}` : NO_REFERENCE_PROVIDER, ms: dense.ms },
         adapterDescription: gpu.adapterDescription,
         modelNotices: notices,
+        image: image && { ...image, patchesPerLayer: patchesPerLayer(forward.layerPositions, image.grid ** 2) },
       };
     },
     dispose() {
@@ -158,6 +228,80 @@ export async function createRunner(): Promise<Runner> {
       gpu.device.destroy();
     },
   };
+}
+
+/** The eval set of an image model (empty for text models and image models without eval.json). */
+export function readEvalSet(model: Pick<LoadedModel, 'name' | 'config' | 'tokenizer' | 'evalSet'>): EvalSet {
+  if (!model.config.image || model.evalSet === null) return { items: [], views: [] };
+  let items: ImageEvalItem[];
+  try {
+    // A classifier's eval set labels images; a VLM's asks questions about them.
+    items = model.config.labels ? vitEvalItems(model.evalSet) : vqaEvalItems(model.evalSet);
+  } catch (error) {
+    throw new Error(`${model.name}'s eval.json is not an evaluation set this page can read (${error instanceof Error ? error.message : String(error)}).`, { cause: error });
+  }
+  const views = items.map((item) => ({ task: item.task, image: item.image, text: item.text, answer: model.tokenizer.tokenLabel(item.answer) }));
+  return { items, views };
+}
+
+/** A run's input: text token ids, the image's pixel_values for image models, and what the image panel shows of it. */
+export interface ModelInput {
+  ids: number[];
+  pixels: Float32Array | undefined;
+  image: Omit<ImageRunOutput, 'patchesPerLayer'> | null;
+}
+
+/**
+ * The request's input for this model, or an error that says how to fix it: a text model tokenizes the prompt; an
+ * image model takes its eval set's image, and a VLM the question (the eval item's own unless one was typed).
+ */
+export function modelInput(
+  model: Pick<LoadedModel, 'name' | 'config' | 'tokenizer'>,
+  evalSet: EvalSet,
+  request: Pick<RunRequest, 'prompt' | 'image'>,
+): ModelInput {
+  const { name, config, tokenizer } = model;
+  if (!config.image) {
+    const ids = tokenizer.encode(request.prompt);
+    if (ids.length === 0) throw new Error('Type a prompt: the model needs at least one token.');
+    if (ids.length > config.maxTextTokens) {
+      throw new Error(`The prompt is ${ids.length} tokens long but ${name} takes at most ${config.maxTextTokens}. Shorten it.`);
+    }
+    return { ids, pixels: undefined, image: null };
+  }
+  const { items, views } = evalSet;
+  if (items.length === 0) {
+    throw new Error(`${name} has no eval set (eval.json) to take an image from: this page runs image models on the images of their eval set.`);
+  }
+  const { item } = request.image;
+  const evalItem = items[item];
+  const view = views[item];
+  if (!evalItem || !view) {
+    throw new Error(`There is no eval image ${item}: ${name}'s eval set has ${items.length} items (0–${items.length - 1}). Pick one in the image picker.`);
+  }
+  const pixels = pixelValues(evalItem.image, config.image);
+  const { grid } = config.image;
+  if (config.maxTextTokens === 0) return { ids: [], pixels, image: { item, evalItem: view, question: null, grid } };
+  const question = request.image.question ?? evalItem.text;
+  const ids = tokenizer.encode(question);
+  if (ids.length === 0) throw new Error(`Type a question about the image: ${name} needs at least one text token.`);
+  if (ids.length > config.maxTextTokens) {
+    throw new Error(`The question is ${ids.length} tokens long but ${name} takes at most ${config.maxTextTokens} after its ${config.imageTokens} image tokens. Shorten it.`);
+  }
+  return { ids, pixels, image: { item, evalItem: view, question, grid } };
+}
+
+/** Labels of the image rows, in the engine's order: patches row-major ("patch(row,column)"), then a ViT's CLS. */
+export function imageTokenLabels(config: TransformerConfig): string[] {
+  if (!config.image) return [];
+  const { grid, cls } = config.image;
+  const patches = Array.from({ length: grid * grid }, (_, p) => `patch(${Math.floor(p / grid)},${p % grid})`);
+  return cls ? [...patches, 'CLS'] : patches;
+}
+
+/** Of the input positions each layer computed, the patches (positions below `patches`). */
+export function patchesPerLayer(layerPositions: readonly Int32Array[], patches: number): Int32Array[] {
+  return layerPositions.map((positions) => positions.filter((position) => position < patches));
 }
 
 /** Top-k of the current (Monte-Carlo mean) distribution next to the dense one, with KL(dense‖current) and top-1 agreement. */

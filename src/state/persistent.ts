@@ -1,4 +1,5 @@
 import type { ModelSource } from '../models/modelSource';
+import type { ImageChoice } from '../runtime/runner';
 import { techniques } from '../techniques/registry';
 import { defaultParams, type ActiveTechnique, type ParamValues } from '../techniques/types';
 
@@ -6,7 +7,10 @@ import { defaultParams, type ActiveTechnique, type ParamValues } from '../techni
 export interface PersistentState {
   /** Bundled and hub sources travel in a link; dropped files cannot (the link then says so). */
   modelSource: ModelSource;
+  /** A text model's input. */
   prompt: string;
+  /** An image model's input: which eval image, and the VLM's question about it. */
+  image: ImageChoice;
   /** Keyed by technique id; every registry technique has an entry. */
   techniques: Record<string, TechniqueState>;
   view: ViewState;
@@ -17,7 +21,8 @@ export interface TechniqueState {
   params: ParamValues;
 }
 
-export const PANEL_IDS = ['attention', 'flops', 'predictions', 'survival'] as const;
+// Listed in link order: `image` came last, so links made before it still read the same.
+export const PANEL_IDS = ['attention', 'flops', 'predictions', 'survival', 'image'] as const;
 export type PanelId = (typeof PANEL_IDS)[number];
 
 export interface ViewState {
@@ -34,8 +39,10 @@ export const DEFAULT_MODEL_SOURCE: ModelSource = { kind: 'bundled', name: 'recal
 /** A needle-in-a-haystack question for recall-lm (format in its model card): after "?M" it should answer 253. */
 export const DEFAULT_PROMPT =
   'the cat sat by the river at night. K417; a fox walked to the garden. my friend sold some bread. M253; the old man lost the market slowly. P608; her sister made a boat?M';
-/** Longest prompt accepted (characters): past it neither the textarea nor a link is taken. */
+/** Longest prompt (or VLM question) accepted (characters): past it neither the text box nor a link is taken. */
 export const MAX_PROMPT_CHARS = 4096;
+/** Bound on an eval image index before the model's eval set is known (the bundled ones have 200 and 400 items). */
+export const MAX_EVAL_ITEMS = 100_000;
 /** GPT-2 XL has 48 layers and 25 heads; the view's indices are bounded by these before the model is known. */
 export const MAX_LAYERS = 48;
 export const MAX_HEADS = 128;
@@ -48,13 +55,18 @@ export function defaultView(): ViewState {
   return {
     layer: 0,
     head: 'mean',
-    panels: { attention: true, flops: true, predictions: true, survival: true },
+    panels: { attention: true, flops: true, predictions: true, survival: true, image: true },
     controlsHidden: false,
   };
 }
 
+/** A model's first eval image, asked its own question: what an image model starts with. */
+export function defaultImageChoice(): ImageChoice {
+  return { item: 0, question: null };
+}
+
 export function defaultPersistentState(): PersistentState {
-  return { modelSource: DEFAULT_MODEL_SOURCE, prompt: DEFAULT_PROMPT, techniques: defaultTechniques(), view: defaultView() };
+  return { modelSource: DEFAULT_MODEL_SOURCE, prompt: DEFAULT_PROMPT, image: defaultImageChoice(), techniques: defaultTechniques(), view: defaultView() };
 }
 
 /** The enabled techniques in registry order, which is the order the plan applies them. */

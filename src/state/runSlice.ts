@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { LoadProgress } from '../models/modelFiles';
-import type { RunOutput } from '../runtime/runner';
+import type { ModelInputs, RunOutput } from '../runtime/runner';
 import type { PlaygroundState } from './types';
 
 export type RunStatus = 'idle' | 'running' | 'done' | 'error';
@@ -17,8 +17,14 @@ export interface RunState {
 
 export interface RunSlice {
   run: RunState;
+  /**
+   * The inputs of the model the runner loaded last: the controls offer a prompt, an eval image or a question from
+   * them. Kept apart from `run` because a run that fails on its input still tells which inputs the model takes.
+   */
+  modelInputs: ModelInputs | null;
   runStarted(): void;
   modelLoadProgressed(progress: LoadProgress): void;
+  modelReady(inputs: ModelInputs): void;
   runSucceeded(output: RunOutput): void;
   runFailed(message: string): void;
 }
@@ -26,7 +32,9 @@ export interface RunSlice {
 export const createRunSlice: StateCreator<PlaygroundState, [], [], RunSlice> = (set) => ({
   run: { status: 'idle', output: null, error: null, modelLoad: null },
   runStarted: () => set((state) => ({ run: { ...state.run, status: 'running', modelLoad: null } })),
+  modelInputs: null,
   modelLoadProgressed: (progress) => set((state) => ({ run: { ...state.run, modelLoad: progress } })),
+  modelReady: (modelInputs) => set({ modelInputs }),
   runSucceeded: (output) => set({ run: { status: 'done', output, error: null, modelLoad: null } }),
   runFailed: (message) => set((state) => ({ run: { status: 'error', output: state.run.output, error: message, modelLoad: null } })),
 });

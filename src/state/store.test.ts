@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import type { RunOutput } from '../runtime/runner';
+import type { ModelInputs, RunOutput } from '../runtime/runner';
 import { activeTechniques, defaultPersistentState, MAX_PROMPT_CHARS } from './persistent';
-import { createPlaygroundStore, selectPersistent } from './store';
+import { createPlaygroundStore, selectModelInputs, selectPersistent } from './store';
 import { serializeState } from './urlState';
 
 describe('playground store', () => {
@@ -33,6 +33,43 @@ describe('playground store', () => {
     expect(store.getState().modelSource).toEqual(hub);
     store.getState().setPrompt('y'.repeat(MAX_PROMPT_CHARS + 10));
     expect(store.getState().prompt).toHaveLength(MAX_PROMPT_CHARS);
+  });
+
+  test('the eval image and the question about it; another model starts on its first image and question', () => {
+    const store = createPlaygroundStore();
+    const { setModelSource, setEvalItem, setQuestion, resetQuestion } = store.getState();
+    setModelSource({ kind: 'bundled', name: 'shapes-vqa' });
+    setEvalItem(7);
+    setEvalItem(-1);
+    setEvalItem(2.5);
+    expect(store.getState().image).toEqual({ item: 7, question: null });
+    setQuestion('how many shapes ?');
+    expect(store.getState().image).toEqual({ item: 7, question: 'how many shapes ?' });
+    setQuestion('');
+    expect(store.getState().image).toEqual({ item: 7, question: '' });
+    resetQuestion();
+    expect(store.getState().image).toEqual({ item: 7, question: null });
+    setQuestion('what color is the star ?');
+    setEvalItem(8);
+    expect(store.getState().image).toEqual({ item: 8, question: null });
+    setQuestion('what color is the star ?');
+    // Choosing the model already loaded (the picker's own entry) keeps the choice; another model resets it.
+    setModelSource({ kind: 'bundled', name: 'shapes-vqa' });
+    expect(store.getState().image).toEqual({ item: 8, question: 'what color is the star ?' });
+    setModelSource({ kind: 'bundled', name: 'shapes-vit' });
+    expect(store.getState().image).toEqual({ item: 0, question: null });
+    expect(store.getState().prompt).toBe(defaultPersistentState().prompt);
+  });
+
+  test("the controls read the current model's inputs only, not a previous model's", () => {
+    const store = createPlaygroundStore();
+    const vqa: ModelInputs = { modelKey: 'bundled:shapes-vqa', takesText: true, takesImage: true, maxTextTokens: 8, evalItems: [] };
+    store.getState().modelReady(vqa);
+    expect(selectModelInputs(store.getState())).toBeNull();
+    store.getState().setModelSource({ kind: 'bundled', name: 'shapes-vqa' });
+    expect(selectModelInputs(store.getState())).toBe(vqa);
+    store.getState().runFailed('The question is 9 tokens long');
+    expect(selectModelInputs(store.getState())).toBe(vqa);
   });
 
   test('technique switches and parameters, coerced into their specs', () => {
@@ -76,7 +113,7 @@ describe('playground store', () => {
     expect(store.getState().view).toEqual({
       layer: 3,
       head: 2,
-      panels: { attention: true, flops: false, predictions: true, survival: true },
+      panels: { attention: true, flops: false, predictions: true, survival: true, image: true },
       controlsHidden: true,
     });
     setHead('mean');
@@ -103,6 +140,8 @@ describe('playground store', () => {
     store.getState().runFailed('boom');
     const wanted = defaultPersistentState();
     wanted.prompt = 'shared';
+    wanted.modelSource = { kind: 'bundled', name: 'shapes-vqa' };
+    wanted.image = { item: 12, question: 'how many stars ?' };
     wanted.techniques['fastv'] = { enabled: true, params: { layer: 1, ratio: 0.25, queries: 'last' } };
     wanted.view.controlsHidden = true;
     store.getState().loadLink(serializeState(wanted));

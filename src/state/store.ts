@@ -8,7 +8,8 @@ import { createTechniquesSlice } from './techniquesSlice';
 import type { PlaygroundState } from './types';
 import { createViewSlice } from './viewSlice';
 import { activeTechniques, type PersistentState } from './persistent';
-import type { RunRequest } from '../runtime/runner';
+import { modelSourceKey } from '../models/modelSource';
+import type { ModelInputs, RunRequest } from '../runtime/runner';
 
 export type PlaygroundStore = StoreApi<PlaygroundState>;
 
@@ -26,12 +27,24 @@ export function createPlaygroundStore(): PlaygroundStore {
 
 /** What a link reproduces, read out of the full state. */
 export function selectPersistent(state: PlaygroundState): PersistentState {
-  return { modelSource: state.modelSource, prompt: state.prompt, techniques: state.techniques, view: state.view };
+  return { modelSource: state.modelSource, prompt: state.prompt, image: state.image, techniques: state.techniques, view: state.view };
 }
 
 /** What the model is run with: only the fields that change its output (not the head or panel choices). */
 export function selectRunRequest(state: PlaygroundState): RunRequest {
-  return { modelSource: state.modelSource, prompt: state.prompt, active: activeTechniques(state), view: { layer: state.view.layer } };
+  return {
+    modelSource: state.modelSource,
+    prompt: state.prompt,
+    image: state.image,
+    active: activeTechniques(state),
+    view: { layer: state.view.layer },
+  };
+}
+
+/** The current model's inputs; null until the runner has loaded it (the last ones known may be another model's). */
+export function selectModelInputs(state: PlaygroundState): ModelInputs | null {
+  const inputs = state.modelInputs;
+  return inputs && inputs.modelKey === modelSourceKey(state.modelSource) ? inputs : null;
 }
 
 export const playgroundStore = createPlaygroundStore();

@@ -30,7 +30,8 @@ describe('serializeState / parseHash round trip', () => {
       s.techniques['sliding-window'] = { enabled: true, params: { sinkTokens: 0, windowTokens: 1024, fromLayer: 3 } };
       s.techniques['fastv'] = { enabled: true, params: { layer: 5, ratio: 0.75, queries: 'all' } };
       s.techniques['attention-dropout'] = { enabled: true, params: { rate: 0.9, seed: 2147483647, samples: 32 } };
-      s.view = { layer: 11, head: 7, panels: { attention: true, flops: false, predictions: true, survival: false }, controlsHidden: true };
+      s.image = { item: 399, question: 'is there a red star ?' };
+      s.view = { layer: 11, head: 7, panels: { attention: true, flops: false, predictions: true, survival: false, image: true }, controlsHidden: true };
     });
     const hash = serializeState(state);
     expect(parseHash(hash)).toEqual({ state });
@@ -54,7 +55,7 @@ describe('serializeState / parseHash round trip', () => {
   test('an empty prompt and no visible panels', () => {
     const state = edited((s) => {
       s.prompt = '';
-      s.view.panels = { attention: false, flops: false, predictions: false, survival: false };
+      s.view.panels = { attention: false, flops: false, predictions: false, survival: false, image: false };
     });
     expect(parseHash(serializeState(state))).toEqual({ state });
   });
@@ -62,7 +63,25 @@ describe('serializeState / parseHash round trip', () => {
   test('the link stays human-readable', () => {
     expect(valid).toMatch(/^#v=1&model=recall-lm&prompt=the\+cat\+sat/);
     expect(valid).toContain('&fastv=off&fastv.layer=1&fastv.ratio=0.5&fastv.queries=last&');
-    expect(valid).toContain('&panels=attention,flops,predictions,survival&controls=shown');
+    expect(valid).toContain('&panels=attention,flops,predictions,survival,image&controls=shown');
+  });
+
+  test('an eval image, with its own question (no question key) or a typed one', () => {
+    const own = edited((s) => (s.image = { item: 3, question: null }));
+    expect(serializeState(own)).toContain('&image=3&sliding-window=');
+    expect(parseHash(serializeState(own))).toEqual({ state: own });
+    const typed = edited((s) => (s.image = { item: 3, question: 'how many shapes ?' }));
+    expect(serializeState(typed)).toContain('&image=3&question=how+many+shapes+%3F&');
+    expect(parseHash(serializeState(typed))).toEqual({ state: typed });
+    // An empty question is the user's (the run asks for one), not a request for the item's own.
+    const empty = edited((s) => (s.image = { item: 0, question: '' }));
+    expect(parseHash(serializeState(empty))).toEqual({ state: empty });
+  });
+
+  test('a link made before image models (no image key) opens on the first eval image', () => {
+    const old = valid.replace('&image=0', '').replace('panels=attention,flops,predictions,survival,image', 'panels=attention,flops,predictions,survival');
+    expect(old).not.toContain('image');
+    expect(parseHash(old)).toEqual({ state: edited((s) => (s.view.panels.image = false)) });
   });
 
   test('every registry parameter is in the link', () => {
@@ -95,6 +114,9 @@ describe('parseHash rejects', () => {
     expect(errorOf(valid.replace('fastv.layer=1', 'fastv.layer=2.5'))).toMatch(/"fastv.layer" should be an integer from 1 to 47/);
     expect(errorOf(valid.replace('layer=0&', 'layer=-1&'))).toMatch(/"layer" should be an integer/);
     expect(errorOf(valid.replace('head=mean', 'head=max'))).toMatch(/"head" should be "mean" or an integer/);
+    expect(errorOf(valid.replace('image=0', 'image=two'))).toMatch(/"image" should be an integer from 0 to 99999, not "two"/);
+    expect(errorOf(valid.replace('image=0', 'image=-3'))).toMatch(/"image" should be an integer/);
+    expect(errorOf(valid.replace('image=0', 'image='))).toMatch(/"image" should be an integer/);
   });
 
   test('out-of-range parameters', () => {
@@ -123,6 +145,7 @@ describe('parseHash rejects', () => {
 
   test('a key given twice', () => {
     expect(errorOf(`${valid}&layer=1`)).toMatch(/sets "layer" twice/);
+    expect(errorOf(valid.replace('&image=0', '&image=0&image=1'))).toMatch(/sets "image" twice/);
   });
 
   test('truncated text, wherever it is cut', () => {
@@ -155,5 +178,7 @@ describe('parseHash rejects', () => {
     const state = edited((s) => (s.prompt = 'x'.repeat(MAX_PROMPT_CHARS + 1)));
     expect(errorOf(serializeState(state))).toMatch(/"prompt" is 4097 characters long; at most 4096/);
     expect(errorOf(`#v=1&prompt=${'%F0%9F%A6%8A'.repeat(20000)}`)).toMatch(/too long/);
+    const question = edited((s) => (s.image = { item: 0, question: '?'.repeat(MAX_PROMPT_CHARS + 1) }));
+    expect(errorOf(serializeState(question))).toMatch(/"question" is 4097 characters long; at most 4096/);
   });
 });

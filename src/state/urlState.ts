@@ -1,15 +1,20 @@
 /**
  * The shared-link format: the location hash holds the whole persistent state as readable `key=value` pairs, e.g.
  *   #v=1&model=tiny-random-gpt2&prompt=The+quick+brown&fastv=on&fastv.layer=2&…&layer=0&head=mean&panels=attention,flops&controls=shown
- * `model` is a bundled folder name or `hub:<repo>@<revision>` (see models/modelSource.ts).
- * Every key is required and written in a fixed order ending with `controls`, so a link cut short anywhere fails to
- * parse instead of silently falling back to defaults; a teacher can still edit any value by hand.
+ * `model` is a bundled folder name or `hub:<repo>@<revision>` (see models/modelSource.ts); `image` is an image
+ * model's eval item and `question` a VLM's question when it is not that item's own.
+ * Keys are written in a fixed order ending with `controls`, and every key is required except two that may be
+ * absent: `question` (absent: the eval item's own question) and `image` (absent from links made before image
+ * models: the first eval image). Since the last key is required, a link cut short anywhere still fails to parse
+ * instead of silently falling back to defaults; a teacher can still edit any value by hand.
  */
 import * as v from 'valibot';
 import { modelSourceSpec, parseModelSpec, type ModelSource } from '../models/modelSource';
 import { techniqueById, techniques } from '../techniques/registry';
 import type { ParamSpec } from '../techniques/types';
 import {
+  defaultImageChoice,
+  MAX_EVAL_ITEMS,
   MAX_HEADS,
   MAX_LAYERS,
   MAX_PROMPT_CHARS,
@@ -32,7 +37,9 @@ export function serializeState(state: PersistentState): string {
     ['v', String(URL_VERSION)],
     ['model', modelSourceSpec(state.modelSource)],
     ['prompt', state.prompt],
+    ['image', String(state.image.item)],
   ];
+  if (state.image.question !== null) pairs.push(['question', state.image.question]);
   for (const technique of techniques) {
     const entry = state.techniques[technique.id];
     pairs.push([technique.id, entry?.enabled ? 'on' : 'off']);
@@ -68,7 +75,7 @@ export function parseHash(hash: string): ParseResult {
         : `was made by an older version of the playground (v=${version}) that this page no longer reads`;
     return { error: `The link ${why}; this page reads v=${URL_VERSION} links.` };
   }
-  const missing = Object.keys(linkSchema.entries).filter((key) => !(key in record));
+  const missing = Object.keys(linkSchema.entries).filter((key) => !(key in record) && !OPTIONAL_KEYS.has(key));
   if (missing.length > 0) {
     const names = missing.slice(0, 3).map((key) => `"${key}"`).join(', ');
     const more = missing.length > 3 ? ` and ${missing.length - 3} more` : '';
@@ -82,6 +89,8 @@ export function parseHash(hash: string): ParseResult {
   }
   return { state: toState(result.output) };
 }
+
+const OPTIONAL_KEYS: ReadonlySet<string> = new Set(['image', 'question']);
 
 function paramKey(techniqueId: string, spec: ParamSpec): string {
   return `${techniqueId}.${spec.key}`;
@@ -108,6 +117,13 @@ function choice(key: string, options: readonly string[]) {
 function integer(key: string, min: number, max: number) {
   const message = expect(key, `an integer from ${min} to ${max}`);
   return v.pipe(v.string(message), v.regex(INT, message), v.transform(Number), v.minValue(min, message), v.maxValue(max, message));
+}
+
+function text(key: string) {
+  return v.pipe(
+    v.string(expect(key, 'text')),
+    v.maxLength(MAX_PROMPT_CHARS, (issue) => `"${key}" is ${String(issue.received)} characters long; at most ${MAX_PROMPT_CHARS} are allowed`),
+  );
 }
 
 function paramSchema(key: string, spec: ParamSpec) {
@@ -164,10 +180,9 @@ const linkSchema = v.strictObject(
   {
     v: v.literal(String(URL_VERSION)),
     model: modelSchema(),
-    prompt: v.pipe(
-      v.string(expect('prompt', 'text')),
-      v.maxLength(MAX_PROMPT_CHARS, (issue) => `"prompt" is ${String(issue.received)} characters long; at most ${MAX_PROMPT_CHARS} are allowed`),
-    ),
+    prompt: text('prompt'),
+    image: v.optional(integer('image', 0, MAX_EVAL_ITEMS - 1)),
+    question: v.optional(text('question')),
     ...Object.fromEntries(
       techniques.flatMap((t) => [
         [t.id, choice(t.id, ['on', 'off'])],
@@ -196,6 +211,10 @@ function toState(output: Record<string, unknown>): PersistentState {
   return {
     modelSource: output['model'] as ModelSource,
     prompt: output['prompt'] as string,
+    image: {
+      item: (output['image'] as number | undefined) ?? defaultImageChoice().item,
+      question: (output['question'] as string | undefined) ?? null,
+    },
     techniques: techniqueStates,
     view: {
       layer: output['layer'] as number,

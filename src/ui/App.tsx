@@ -5,7 +5,7 @@ import { techniqueById } from '../techniques/registry';
 import { Controls } from './Controls';
 import { filesFromDrop, filesSource } from './droppedFiles';
 import { ModelLoadProgress, ModelPicker, ModelSources } from './ModelPicker';
-import { AttentionPanel, FlopsPanel, PredictionsPanel, SurvivalPanel } from './panels';
+import { AttentionPanel, FlopsPanel, ImagePanel, PredictionsPanel, SurvivalPanel } from './panels';
 import { TimingBadge } from './TimingBadge';
 import { useRunLoop } from './useRunLoop';
 import { ViewBar } from './ViewBar';
@@ -27,6 +27,7 @@ export function App() {
           {controlsHidden && <ActiveSummary />}
           <ViewBar />
           <div className="panels">
+            {panels.image && <ImagePanel />}
             {panels.attention && <AttentionPanel />}
             {panels.predictions && <PredictionsPanel />}
             {panels.flops && <FlopsPanel />}

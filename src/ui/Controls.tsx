@@ -1,7 +1,6 @@
-import { MAX_PROMPT_CHARS } from '../state/persistent';
-import { usePlayground } from '../state/store';
 import { techniques } from '../techniques/registry';
 import type { TechniqueFamily } from '../techniques/types';
+import { ModelInput } from './ModelInput';
 import { TechniqueCard } from './TechniqueCard';
 
 const FAMILY_LABELS: Record<TechniqueFamily, string> = {
@@ -14,24 +13,9 @@ const FAMILY_LABELS: Record<TechniqueFamily, string> = {
 const families = [...new Set(techniques.map((t) => t.family))];
 
 export function Controls() {
-  const prompt = usePlayground((s) => s.prompt);
-  const setPrompt = usePlayground((s) => s.setPrompt);
   return (
     <aside className="controls" aria-label="Controls">
-      <label htmlFor="prompt" className="control-heading">
-        Prompt
-      </label>
-      <textarea
-        id="prompt"
-        data-testid="prompt-input"
-        rows={5}
-        maxLength={MAX_PROMPT_CHARS}
-        value={prompt}
-        onChange={(e) => setPrompt(e.target.value)}
-      />
-      <p className="prompt-count">
-        {prompt.length} / {MAX_PROMPT_CHARS} characters
-      </p>
+      <ModelInput />
       {families.map((family) => (
         <section key={family} className="family">
           <h2>{FAMILY_LABELS[family]}</h2>

@@ -1,18 +1,22 @@
 import { range } from 'd3';
 import { PANEL_IDS, type PanelId } from '../state/persistent';
-import { playgroundStore, usePlayground } from '../state/store';
+import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
 
 export const PANEL_LABELS: Record<PanelId, string> = {
   attention: 'Attention map',
   flops: 'FLOPs',
   predictions: 'Predictions',
   survival: 'Token survival',
+  image: 'Image patches',
 };
 
 /** Which layer and head the attention map shows, and which panels are visible. */
 export function ViewBar() {
   const view = usePlayground((s) => s.view);
   const config = usePlayground((s) => s.run.output?.forward.plan.config);
+  // The image panel's switch only where there is an image to show, so text models keep their page as it was.
+  const takesImage = usePlayground((s) => selectModelInputs(s)?.takesImage ?? false);
+  const toggles = PANEL_IDS.filter((panel) => panel !== 'image' || takesImage);
   const { setLayer, setHead, setPanelVisible } = playgroundStore.getState();
   // Until a run reports the model's shape, offer the current choice only; a link's layer or head beyond this model
   // shows as the last one, which is what the runner and the attention panel fall back to.
@@ -49,7 +53,7 @@ export function ViewBar() {
       </label>
       <fieldset className="panel-toggles">
         <legend>Panels</legend>
-        {PANEL_IDS.map((panel) => (
+        {toggles.map((panel) => (
           <label key={panel}>
             <input type="checkbox" checked={view.panels[panel]} onChange={(e) => setPanelVisible(panel, e.target.checked)} /> {PANEL_LABELS[panel]}
           </label>

@@ -1,10 +1,31 @@
 /** React wrappers of the pure panels in src/panels: each picks its data from the latest run and mounts the SVG. */
 import { useMemo, useState, type MouseEvent } from 'react';
-import { attentionHeatmap, attentionMapData, describeCell, flopsBars, predictionsTable, tokenSurvival } from '../panels';
+import { bidirectionalPrefix } from '../models/config';
+import {
+  attentionHeatmap,
+  attentionMapData,
+  describeCell,
+  flopsBars,
+  imagePatches,
+  imagePatchesData,
+  predictionsTable,
+  tokenSurvival,
+} from '../panels';
+import type { RunOutput } from '../runtime/runner';
 import { usePlayground } from '../state/store';
 import { SvgPanel } from './SvgPanel';
 
 const WAITING = 'Waiting for the first run…';
+
+/** The runner captures only the layer it was asked for (clamped to the model), so fall back to what it captured. */
+function capturedLayer(output: RunOutput | null, layer: number) {
+  return output?.forward.attention.find((a) => a.layer === layer) ?? output?.forward.attention[0];
+}
+
+/** The view's head, or the mean when the model has fewer heads than a link asked for. */
+function headIn(head: number | 'mean', heads: number): number | 'mean' {
+  return head === 'mean' || head >= heads ? 'mean' : head;
+}
 
 export function AttentionPanel() {
   const output = usePlayground((s) => s.run.output);
@@ -12,10 +33,11 @@ export function AttentionPanel() {
   const head = usePlayground((s) => s.view.head);
   const [hover, setHover] = useState('');
   const data = useMemo(() => {
-    // The runner captures only the layer it was asked for (clamped to the model), so fall back to what it captured.
-    const capture = output?.forward.attention.find((a) => a.layer === layer) ?? output?.forward.attention[0];
+    const capture = capturedLayer(output, layer);
     if (!output || !capture) return null;
-    return attentionMapData(capture, output.tokenLabels, head === 'mean' || head >= capture.heads ? 'mean' : head);
+    const { config, inputTokens } = output.forward.plan;
+    const visiblePrefix = bidirectionalPrefix(config, inputTokens, inputTokens - config.imageTokens);
+    return attentionMapData(capture, output.tokenLabels, headIn(head, capture.heads), visiblePrefix);
   }, [output, layer, head]);
   const element = useMemo(() => (data ? attentionHeatmap(data) : null), [data]);
   const onPointer = (event: MouseEvent<HTMLDivElement>) => {
@@ -42,12 +64,15 @@ export function PredictionsPanel() {
   const element = useMemo(
     () =>
       output
-        ? predictionsTable({
-            rows: output.predictions,
-            klDenseToCurrent: output.klDenseToCurrent,
-            top1Agrees: output.top1Agrees,
-            samples: output.forward.plan.dropout?.samples ?? 1,
-          })
+        ? predictionsTable(
+            {
+              rows: output.predictions,
+              klDenseToCurrent: output.klDenseToCurrent,
+              top1Agrees: output.top1Agrees,
+              samples: output.forward.plan.dropout?.samples ?? 1,
+            },
+            { title: predictionsTitle(output) },
+          )
         : null,
     [output],
   );
@@ -60,6 +85,34 @@ export function PredictionsPanel() {
       )}
     </SvgPanel>
   );
+}
+
+function predictionsTitle(output: RunOutput): string | undefined {
+  const { config } = output.forward.plan;
+  if (config.labels) return 'Class predictions';
+  return config.image ? 'Answer predictions (next token)' : undefined;
+}
+
+/** An image model's input image with its patch grid; absent for text models. */
+export function ImagePanel() {
+  const output = usePlayground((s) => s.run.output);
+  const layer = usePlayground((s) => s.view.layer);
+  const head = usePlayground((s) => s.view.head);
+  const data = useMemo(() => {
+    const capture = capturedLayer(output, layer);
+    if (!output?.image || !capture) return null;
+    const { item, evalItem, question, grid, patchesPerLayer } = output.image;
+    // The expected answer belongs to the eval item's own question, not to one the user typed.
+    const caption =
+      question === null
+        ? `Eval image ${item} (expected class: ${evalItem.answer})`
+        : `Eval image ${item}: “${question}”${question === evalItem.text ? ` (expected answer: ${evalItem.answer})` : ''}`;
+    const run = { image: evalItem.image, grid, patchesPerLayer };
+    return imagePatchesData(run, capture, headIn(head, capture.heads), output.tokenLabels.at(-1) ?? '', caption);
+  }, [output, layer, head]);
+  const element = useMemo(() => (data ? imagePatches(data) : null), [data]);
+  if (!data) return null;
+  return <SvgPanel testId="panel-image" name={`image-patches-layer${data.layer}`} element={element} empty={WAITING} />;
 }
 
 export function SurvivalPanel() {

@@ -12,11 +12,11 @@ export function useRunLoop(): void {
   const runner = useRunner();
   useEffect(() => {
     if (!runner) return;
-    const { runStarted, modelLoadProgressed, runSucceeded, runFailed } = playgroundStore.getState();
+    const { runStarted, modelLoadProgressed, modelReady, runSucceeded, runFailed } = playgroundStore.getState();
     const scheduler = createRunScheduler<RunRequest, RunOutput>({
       delayMs: RUN_DELAY_MS,
       key: (request) => JSON.stringify(request),
-      execute: (request) => runner.run(request, { onLoadProgress: modelLoadProgressed }),
+      execute: (request) => runner.run(request, { onLoadProgress: modelLoadProgressed, onModelReady: modelReady }),
       onPending: runStarted,
       onResult: runSucceeded,
       onError: (error) => runFailed(error instanceof Error ? error.message : String(error)),
