@@ -2,6 +2,8 @@
 /**
  * npm run bench — serves bench/index.html with Vite, opens it in headless Chromium, waits for
  * window.__benchResult, prints a table and writes bench/results/latest.json.
+ * npm run bench:load (= npm run bench -- page=load) does the same with bench/load.html, the model-load benchmark,
+ * and writes bench/results/load-latest.json.
  *
  * Environment:
  *   BENCH_GPU=1 / BENCH_GPU=0   force real-GPU flags / force SwiftShader (default: detect /dev/nvidia0, /dev/dri/renderD*)
@@ -9,6 +11,7 @@
  *   BENCH_QUERY='T=64,256&reps=10'   query string for the page (see bench/bench.ts for the keys)
  *   BENCH_TIMEOUT_MIN=20        how long to wait for the page's result
  * Any command-line argument of the form key=value is added to the query string too: npm run bench -- T=64 reps=10
+ * except page=NAME, which picks the page (see PAGES): dense (default) or load.
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
@@ -80,7 +83,11 @@ function pageQuery() {
     if (eq > 0) params.set(arg.slice(0, eq).replace(/^--/, ''), arg.slice(eq + 1));
     else console.warn(`ignoring argument "${arg}" (expected key=value)`);
   }
-  return params;
+  const pageName = params.get('page') ?? 'dense';
+  params.delete('page');
+  const page = PAGES[pageName];
+  if (!page) throw new Error(`unknown page=${pageName} (pages: ${Object.keys(PAGES).join(', ')})`);
+  return { page, params };
 }
 
 async function launch(chromium, gpuMode) {
@@ -139,6 +146,19 @@ const cellText = (cell) => {
 };
 const sci = (v) => (v === null || v === undefined ? '—' : v.toExponential(2));
 
+function reportDense(result) {
+  console.log(`adapter (engine): ${result.adapter?.description ?? 'none'}${result.adapter?.isCpuAdapter ? ' — CPU implementation, not a GPU' : ''}`);
+  if (result.ortWebgpuAdapter !== undefined) console.log(`adapter (ORT webgpu): ${result.ortWebgpuAdapter?.description ?? 'unknown'}`);
+  const ed = result.engineDevice;
+  if (ed) {
+    console.log(`engine device: timestamp-query ${ed.timestampQuery ? 'on' : 'off'}${ed.fellBackToNoTimestamps ? ' (FALLBACK: the engine raised WebGPU errors on the app\'s timestamp-query device, see engineDevice.appDeviceErrors)' : ''}; uncaptured WebGPU errors during the run: ${ed.uncapturedErrorCount}`);
+    for (const e of ed.appDeviceErrors) console.log(`  app-device error: ${e}`);
+    for (const e of ed.uncapturedErrors) console.log(`  uncaptured error: ${e}`);
+  }
+  if (result.model) console.log(`model: ${result.model.name} (${result.model.n_layer} layers, ${result.model.n_head} heads, d=${result.model.n_embd}, vocab ${result.model.vocab_size}); ORT ${result.ortVersion ?? '?'}; wasm threads ${result.settings?.ortWasmThreads}; engine logit rows: ${result.settings?.engineRows}`);
+  if (result.rows?.length) printTable(result);
+}
+
 function printTable(result) {
   const header = ['T', 'engine ms', 'engine GPU ms', 'ORT wasm ms', 'ORT webgpu ms', 'engine/ORT-wasm', 'engine/ORT-webgpu', 'max|Δ| eng-wasm', 'max|Δ| webgpu-wasm'];
   const rows = result.rows.map((row) => {
@@ -165,10 +185,74 @@ function printTable(result) {
   if (notes.length) console.log(`notes (* = truncated by the time budget):\n${notes.join('\n')}`);
 }
 
+/** Model-load page: cross-checks the page's own request counts with what Playwright saw on the network. */
+function checkLoad(result) {
+  const problems = [];
+  const requests = result.network.modelRequests;
+  for (const model of result.models ?? []) {
+    const folder = `/models/${model.name}/`;
+    const seen = Object.entries(requests).filter(([path]) => path.includes(folder)).reduce((sum, [, n]) => sum + n, 0);
+    const counted = [...model.cold, ...model.warm].reduce((sum, run) => sum + run.modelFileRequests, 0);
+    const warm = model.warm.reduce((sum, run) => sum + run.modelFileRequests, 0);
+    model.networkCheck = { playwrightModelFileRequests: seen, pageModelFileRequests: counted, pageWarmModelFileRequests: warm };
+    // The page counts what its loader fetched; the browser saw every request. Equal totals with zero warm
+    // requests on the page's side mean every warm load was served by the Cache API.
+    if (seen !== counted) {
+      const problem = `Playwright saw ${seen} request(s) under ${folder}, the page counted ${counted} (cold + warm): some load bypassed the page's counting, so the warm numbers cannot be trusted`;
+      model.problems.push(problem);
+      model.ok = false;
+      problems.push(`${model.name}: ${problem}`);
+    }
+  }
+  if (problems.length) {
+    result.ok = false;
+    result.error = [result.error, ...problems].filter(Boolean).join('; ');
+  }
+}
+
+function reportLoad(result) {
+  console.log(`adapter: ${result.adapter?.description ?? 'none'}${result.adapter?.isCpuAdapter ? ' — CPU implementation, not a GPU' : ''}; uncaptured WebGPU errors during the run: ${result.uncapturedErrorCount ?? '—'}`);
+  for (const e of result.uncapturedErrors ?? []) console.log(`  uncaptured error: ${e}`);
+  const models = result.models ?? [];
+  if (!models.length) return;
+  console.log(`${result.settings.reps} rep(s) per model; medians; Cache API cache "${result.cacheName}"`);
+  const header = ['model', 'kind', 'files', 'bytes', 'cold ms', 'warm ms', 'warm/cold', 'engine ready ms', '2nd forward ms', 'tokens', 'requests cold/warm'];
+  const rows = models.map((m) => {
+    const cold = m.cold.map((r) => r.modelFileRequests);
+    const warm = m.warm.map((r) => r.modelFileRequests);
+    const status = m.error ? ' (failed)' : m.problems.length ? ' (!)' : '';
+    return [
+      `${m.name}${status}`, m.kind ?? '—', String(m.files.length), m.bytes === null ? '—' : String(m.bytes),
+      fmt(m.median.coldMs), fmt(m.median.warmMs), fmt(m.median.warmOverCold, 3), fmt(m.median.readyMs), fmt(m.median.secondForwardMs),
+      m.inputTokens === undefined ? '—' : String(m.inputTokens), `${Math.max(0, ...cold)}/${Math.max(0, ...warm)}`,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i <= 1 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log('cold = loadModel with an empty Cache API cache (files from the Vite server, HTTP cache bypassed); warm = the same served by the Cache API;');
+  console.log('engine ready = new GpuContext + new TransformerEngine + first dense forward until logits are on the CPU; 2nd forward = the next forward on that engine.');
+  console.log('bytes = manifest sizes of the files a cold load fetched; requests = model-file network requests per load (most over the reps; warm must be 0).');
+  for (const m of models) {
+    if (m.error) console.log(`  ${m.name}: FAILED ${m.error}`);
+    for (const p of m.problems) console.log(`  ${m.name}: PROBLEM ${p}`);
+    const check = m.networkCheck;
+    if (check) console.log(`  ${m.name}: Playwright saw ${check.playwrightModelFileRequests} model-file request(s) in ${m.cold.length} cold + ${m.warm.length} warm load(s); the page counted ${check.pageModelFileRequests} (warm: ${check.pageWarmModelFileRequests})`);
+  }
+}
+
+/** The bench pages: page=NAME on the command line picks one. */
+const PAGES = {
+  dense: { name: 'dense', html: 'index.html', out: 'latest.json', report: reportDense },
+  load: { name: 'load', html: 'load.html', out: 'load-latest.json', report: reportLoad, check: checkLoad },
+};
+
 async function main() {
   const chromium = await loadChromium();
   const detected = detectGpu();
-  const query = pageQuery();
+  const { page: benchPage, params: query } = pageQuery();
   const timeoutMs = Number(process.env.BENCH_TIMEOUT_MIN ?? 20) * 60_000;
 
   const port = await freePort();
@@ -178,7 +262,7 @@ async function main() {
     clearScreen: false,
     // Other people edit the tree while the bench runs: no file watcher and no HMR, so no edit reloads the page mid-run.
     server: { host: '127.0.0.1', port, strictPort: false, hmr: false, watch: null },
-    optimizeDeps: { entries: ['bench/index.html'] },
+    optimizeDeps: { entries: Object.values(PAGES).map((p) => `bench/${p.html}`) },
   });
   let browser;
   let exitCode = 0;
@@ -207,32 +291,31 @@ async function main() {
     console.log(`adapter: ${probe.adapter.description}${probe.adapter.isCpuAdapter ? ' (CPU implementation)' : ''}; features: ${probe.adapter.features.join(', ')}`);
 
     const page = await newPage(browser);
-    const url = `${baseUrl}/bench/index.html${query.size ? `?${query}` : ''}`;
+    // Every request for a model file, as the browser's network stack saw it (Cache API reads are not requests).
+    const modelRequests = new Map();
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (path.startsWith('/models/')) modelRequests.set(path, (modelRequests.get(path) ?? 0) + 1);
+    });
+    const url = `${baseUrl}/bench/${benchPage.html}${query.size ? `?${query}` : ''}`;
     console.log(`bench page: ${url}`);
     const started = Date.now();
     const loadBefore = loadavg();
     await page.goto(url);
-    const result = await waitForGlobal(page, '__benchResult', timeoutMs);
+    const result = { ...(await waitForGlobal(page, '__benchResult', timeoutMs)), page: benchPage.name };
+    result.network = { modelRequests: Object.fromEntries([...modelRequests].sort(([a], [b]) => a.localeCompare(b))) };
+    benchPage.check?.(result);
     result.launch = { mode: gpuMode ? 'gpu' : 'swiftshader', detected: detected.why, fellBackToSwiftShader: fellBack, flags: launched.args, chromium: browser.version(), executablePath: launched.executablePath };
     // Load average before/after: on a shared 2-core box other jobs show up directly in the numbers.
     result.host = { platform: process.platform, arch: process.arch, node: process.version, cpus: cpus().length, loadavg1mBefore: loadBefore[0], loadavg1mAfter: loadavg()[0] };
 
     const outDir = join(benchDir, 'results');
     mkdirSync(outDir, { recursive: true });
-    const outFile = join(outDir, 'latest.json');
+    const outFile = join(outDir, benchPage.out);
     writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
 
     console.log('');
-    console.log(`adapter (engine): ${result.adapter?.description ?? 'none'}${result.adapter?.isCpuAdapter ? ' — CPU implementation, not a GPU' : ''}`);
-    if (result.ortWebgpuAdapter !== undefined) console.log(`adapter (ORT webgpu): ${result.ortWebgpuAdapter?.description ?? 'unknown'}`);
-    const ed = result.engineDevice;
-    if (ed) {
-      console.log(`engine device: timestamp-query ${ed.timestampQuery ? 'on' : 'off'}${ed.fellBackToNoTimestamps ? ' (FALLBACK: the engine raised WebGPU errors on the app\'s timestamp-query device, see engineDevice.appDeviceErrors)' : ''}; uncaptured WebGPU errors during the run: ${ed.uncapturedErrorCount}`);
-      for (const e of ed.appDeviceErrors) console.log(`  app-device error: ${e}`);
-      for (const e of ed.uncapturedErrors) console.log(`  uncaptured error: ${e}`);
-    }
-    if (result.model) console.log(`model: ${result.model.name} (${result.model.n_layer} layers, ${result.model.n_head} heads, d=${result.model.n_embd}, vocab ${result.model.vocab_size}); ORT ${result.ortVersion ?? '?'}; wasm threads ${result.settings?.ortWasmThreads}; engine logit rows: ${result.settings?.engineRows}`);
-    if (result.rows.length) printTable(result);
+    benchPage.report(result);
     console.log(`host: ${result.host.cpus} CPUs, 1-min load average ${result.host.loadavg1mBefore.toFixed(1)} before, ${result.host.loadavg1mAfter.toFixed(1)} after (load above the CPU count means other jobs shared the CPU)`);
     console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s; JSON: ${relative(process.cwd(), outFile) || outFile}`);
     if (!result.ok) {
