@@ -28,6 +28,7 @@ import type { TransformerWeights } from '../src/models/modelWeights';
 import { loadModel } from '../src/models/loadModel';
 import { createOrtReference, type OrtReference } from '../src/reference/ortReference';
 import { buildPlan } from '../src/techniques/buildPlan';
+import { describeError, log, showFailure, statusEl, tableEl } from './page';
 
 type ProviderId = 'engine' | 'ortWasm' | 'ortWebgpu';
 
@@ -128,17 +129,6 @@ declare global {
   }
 }
 
-const statusEl = document.getElementById('status')!;
-const tableEl = document.getElementById('table')!;
-const logEl = document.getElementById('log')!;
-
-function log(line: string): void {
-  const stamped = `[${(performance.now() / 1000).toFixed(1)}s] ${line}`;
-  logEl.textContent += `${stamped}\n`;
-  // run.mjs relays console output, so long runs show progress in the terminal.
-  console.log(`[bench] ${line}`);
-}
-
 function readSettings(): Settings {
   const q = new URLSearchParams(location.search);
   const int = (name: string, fallback: number, min = 0) => {
@@ -211,10 +201,6 @@ function argmax(a: Float32Array | null): number | null {
   let best = 0;
   for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
   return best;
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 class CallTimeout extends Error {
@@ -542,11 +528,7 @@ async function main(): Promise<void> {
     result.ok = true;
     statusEl.textContent = 'done';
   } catch (error) {
-    const tried = (error as { tried?: string[] }).tried;
-    result.error = `${describeError(error)}${tried ? ` [${tried.join('; ')}]` : ''}`;
-    statusEl.textContent = `failed: ${result.error}`;
-    statusEl.className = 'failed';
-    log(`FAILED: ${result.error}`);
+    result.error = showFailure(error);
   }
   result.finishedAt = new Date().toISOString();
   result.totalSeconds = (performance.now() - started) / 1000;

@@ -32,6 +32,7 @@ import { loadModel, type LoadedModel } from '../src/models/loadModel';
 import { createModelFileCache } from '../src/models/modelCache';
 import type { Manifest } from '../src/models/modelFiles';
 import { buildPlan } from '../src/techniques/buildPlan';
+import { describeError, log, showFailure, statusEl, tableEl } from './page';
 
 export const BENCH_CACHE_NAME = 'sparsity-playground-bench-load';
 
@@ -112,17 +113,6 @@ interface LoadSettings {
   callTimeoutS: number;
 }
 
-const statusEl = document.getElementById('status')!;
-const tableEl = document.getElementById('table')!;
-const logEl = document.getElementById('log')!;
-
-function log(line: string): void {
-  const stamped = `[${(performance.now() / 1000).toFixed(1)}s] ${line}`;
-  logEl.textContent += `${stamped}\n`;
-  // run.mjs relays console lines starting with "[bench] ", so long runs show progress in the terminal.
-  console.log(`[bench] ${line}`);
-}
-
 function readSettings(): LoadSettings {
   const q = new URLSearchParams(location.search);
   const int = (name: string, fallback: number, min: number) => {
@@ -148,12 +138,6 @@ function median(values: readonly number[]): number | null {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
-  return `${error.name}: ${error.message}${cause}`;
 }
 
 function withTimeout<T>(promise: Promise<T>, seconds: number, what: string): Promise<T> {
@@ -414,11 +398,7 @@ async function main(): Promise<void> {
     statusEl.textContent = result.ok ? 'done' : `done, with problems: ${result.error}`;
     device.destroy();
   } catch (error) {
-    const tried = (error as { tried?: string[] }).tried;
-    result.error = `${describeError(error)}${tried ? ` [${tried.join('; ')}]` : ''}`;
-    statusEl.textContent = `failed: ${result.error}`;
-    statusEl.className = 'failed';
-    log(`FAILED: ${result.error}`);
+    result.error = showFailure(error);
   }
   result.finishedAt = new Date().toISOString();
   result.totalSeconds = (performance.now() - started) / 1000;
