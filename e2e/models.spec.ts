@@ -1,21 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { charTokenizerJson } from '../src/models/tokenizer.testutil';
-import { startHubMirror, type HubMirror } from './hubMirror';
+import { loadFromHub, startHubMirror, type HubMirror } from './hubMirror';
 
 /** The default model's files: recall-lm ships a tokenizer next to its weights and ONNX export. */
 const MODEL_FILES = /\/models\/recall-lm\/(config\.json|model\.safetensors|onnx\/model\.onnx|tokenizer\.json|tokenizer_config\.json)$/;
 
 async function settled(page: Page): Promise<void> {
   await expect(page.getByTestId('run-status')).toHaveText('done');
-}
-
-async function loadFromHub(page: Page, mirror: HubMirror, repo: string): Promise<void> {
-  await page.getByTestId('model-picker').selectOption('other');
-  await page.getByTestId('hub-endpoint').fill(mirror.url);
-  await page.getByTestId('hub-repo').fill(repo);
-  await page.getByTestId('hub-revision').fill('main');
-  await page.getByTestId('hub-load').click();
 }
 
 let mirror: HubMirror;

@@ -24,4 +24,5 @@ export function decodeToken(id: number): string {
   return `<0x${id.toString(16).toUpperCase().padStart(2, '0')}>`;
 }
 
-export const byteTokenizer: ModelTokenizer = { encode, tokenLabel: decodeToken };
+// Every byte is a token, so no text has unknown words.
+export const byteTokenizer: ModelTokenizer = { encode, tokenLabel: decodeToken, unknownWords: () => [] };

@@ -1,6 +1,7 @@
 /**
  * Images in and out of the engine: the palette-packed images of the bundled eval sets (tools/shapes_data.py's
- * pack_images), and pixel_values as Hugging Face image processors make them.
+ * pack_images), images of the user's cut to the model's square input, and pixel_values as Hugging Face image
+ * processors make them.
  */
 import type { ImageInput } from './config';
 
@@ -36,6 +37,46 @@ export function decodePaletteImage(image: PaletteImage, width: number, height: n
 function base64Bytes(text: string): Uint8Array {
   const binary = atob(text);
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** The part of an image that becomes the model's input: a square, `side` pixels, whose top-left pixel is (x, y). */
+export interface SquareCrop {
+  x: number;
+  y: number;
+  side: number;
+}
+
+/**
+ * The largest square centred in a width × height image. Scaled to the model's `size`, it is what resizing the
+ * shorter side to `size` and cropping the centre size × size gives (up to the rounding of the offset), in one
+ * resampling instead of two. That is the crop of Hugging Face's processors that crop
+ * (CLIP's and BiT's shortest-edge resize, then centre crop): a photo keeps its proportions and loses its edges.
+ * ViTImageProcessor stretches any image to size × size instead (DeiT's stretches to 256 × 256, then crops the centre
+ * 224 × 224): for a square image that is the same picture as this crop, and for other shapes the crop keeps the
+ * objects a classifier looks for undistorted, at the cost of the edges.
+ */
+export function centerSquareCrop(width: number, height: number): SquareCrop {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new ImageDataError(`an image needs a positive whole number of pixels per side, got ${width}×${height}`);
+  }
+  const side = Math.min(width, height);
+  return { x: Math.floor((width - side) / 2), y: Math.floor((height - side) / 2), side };
+}
+
+/**
+ * RGB of RGBA pixels as a canvas's getImageData gives them (straight alpha), composited over white: a transparent
+ * image shows on the page over white, so that is what the model is shown too (a plain alpha drop would turn
+ * transparent pixels into whatever colour they happen to store, often black).
+ */
+export function rgbaToRgb(rgba: ArrayLike<number>, width: number, height: number): RgbImage {
+  const pixels = width * height;
+  if (rgba.length !== pixels * 4) throw new ImageDataError(`a ${width}×${height} RGBA image has ${pixels * 4} bytes, got ${rgba.length}`);
+  const rgb = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    const alpha = rgba[p * 4 + 3]!;
+    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round(255 - ((255 - rgba[p * 4 + c]!) * alpha) / 255);
+  }
+  return { width, height, rgb };
 }
 
 /** pixel_values [channels, size, size] = (rgb · rescale − mean) / std, the model's image processor's arithmetic. */

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { byteTokenizer } from './byteTokenizer';
-import { createTokenizer, TokenizerError } from './tokenizer';
+import { createTokenizer, labelTokenizer, TokenizerError } from './tokenizer';
 import { charTokenizerJson } from './tokenizer.testutil';
 
 /** A GPT-2-style byte-level BPE in miniature: "Ġ" stands for a space, "Ċ" for a newline, merges build "Ġworld". */
@@ -45,5 +46,31 @@ describe('createTokenizer', () => {
   it('refuses token ids past the model vocabulary, and files tokenizers.js cannot read', () => {
     expect(() => createTokenizer(charTokenizerJson(), undefined, 20)).toThrow(/token ids up to 28, but config\.json's vocab_size is 20/);
     expect(() => createTokenizer({ model: { type: 'BPE' } }, undefined, 100)).toThrow(/tokenizer\.json could not be read/);
+  });
+});
+
+describe('words outside the vocabulary', () => {
+  const bundledJson = (file: string): unknown => JSON.parse(readFileSync(new URL(`../../public/models/shapes-vqa/${file}`, import.meta.url), 'utf8'));
+
+  it("names the words shapes-vqa's WordLevel vocabulary reads as <unk>, as its normaliser writes them, once each", () => {
+    const tokenizer = createTokenizer(bundledJson('tokenizer.json'), bundledJson('tokenizer_config.json'), 37);
+    const question = 'Is there a big Bird? bird ?';
+    expect(tokenizer.encode(question)).toEqual([5, 9, 10, 1, 1, 2, 1, 2]);
+    expect(tokenizer.tokenLabel(1)).toBe('<unk>');
+    expect(tokenizer.unknownWords(question)).toEqual(['big', 'bird']);
+    expect(tokenizer.unknownWords('what color is the square ?')).toEqual([]);
+    expect(tokenizer.unknownWords('')).toEqual([]);
+  });
+
+  it('splits as the tokenizer does: without a pre-tokeniser the whole text is one piece', () => {
+    const tokenizer = createTokenizer(charTokenizerJson(), { unk_token: '<unk>' }, 29);
+    expect(tokenizer.unknownWords('hi there')).toEqual([]);
+    expect(tokenizer.unknownWords('hi There')).toEqual(['hi There']);
+  });
+
+  it('finds none where every input is in the vocabulary or no text is read', () => {
+    expect(createTokenizer(byteLevelTokenizerJson(), undefined, 35).unknownWords('hello world')).toEqual([]);
+    expect(byteTokenizer.unknownWords('ünïcödé')).toEqual([]);
+    expect(labelTokenizer(['cat']).unknownWords('dog')).toEqual([]);
   });
 });

@@ -6,6 +6,11 @@ export interface ModelTokenizer {
   encode(text: string): number[];
   /** Short, unambiguous text for token strips, attention-map axes and the predictions table. */
   tokenLabel(id: number): string;
+  /**
+   * The words of the text, as the tokenizer splits and normalises them, that its vocabulary does not have: each is
+   * read as the unknown token. Without one (byte-level vocabularies have every byte) nothing is unknown.
+   */
+  unknownWords(text: string): string[];
 }
 
 export class TokenizerError extends Error {
@@ -22,6 +27,7 @@ export function labelTokenizer(labels: readonly string[]): ModelTokenizer {
       throw new TokenizerError('this model classifies an image and reads no text');
     },
     tokenLabel: (id) => labels[id] ?? `<class ${id}>`,
+    unknownWords: () => [],
   };
 }
 
@@ -55,5 +61,21 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfig: unknown
       if (text !== '' && !text.includes('\uFFFD')) return text.replaceAll(' ', '␠').replaceAll('\n', '⏎');
       return tokenizer.id_to_token(id) ?? `<id ${id}>`;
     },
+    unknownWords: (text) => unknownWords(tokenizer, text),
   };
+}
+
+/**
+ * Splits the text as encode does before the vocabulary model runs (normaliser, then pre-tokeniser) and keeps the
+ * pieces the model maps to its unknown token, once each: a WordLevel vocabulary (shapes-vqa's 37 words) turns a
+ * word it lacks into `<unk>` without a trace, and the user should know which word the model never saw.
+ */
+function unknownWords(tokenizer: Tokenizer, text: string): string[] {
+  const { model, normalizer, pre_tokenizer: preTokenizer } = tokenizer;
+  const unknownId = model?.unk_token_id;
+  if (!model || unknownId === undefined) return [];
+  const normalized = normalizer ? normalizer.normalize(text) : text;
+  const words = preTokenizer ? preTokenizer.pre_tokenize(normalized) : [normalized];
+  const unknown = words.filter((word) => model.encode([word]).some((token) => (model.tokens_to_ids.get(token) ?? unknownId) === unknownId));
+  return [...new Set(unknown)];
 }

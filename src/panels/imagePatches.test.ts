@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { AttentionCapture } from '../engine/result';
 import type { RgbImage } from '../models/image';
 import { imagePatches } from './imagePatches';
-import { imagePatchesData, type ImageRun } from './imagePatchesData';
+import { imageCaption, imagePatchesData, type ImageRun } from './imagePatchesData';
 import { lcg, serializePanel } from './snapshot.testutil';
 
 /** 8×8 pixels, grid 4 (2×2-pixel patches): grey ground, a red 4×4 square top left, a blue 2×2 one bottom right. */
@@ -88,5 +88,20 @@ describe('imagePatches', () => {
   test('is deterministic', () => {
     const draw = () => serializePanel(imagePatches(imagePatchesData(run, capture(2), 'mean', 'CLS', caption)));
     expect(draw()).toBe(draw());
+  });
+});
+
+describe('the caption says what the image is', () => {
+  const evalItem = { task: 'count', image: sceneImage(), text: 'how many shapes ?', answer: '2' };
+
+  test('an eval item, with the expected answer of its own question only', () => {
+    expect(imageCaption({ origin: { kind: 'eval', item: 4, evalItem }, question: null })).toBe('Eval image 4 (expected class: 2)');
+    expect(imageCaption({ origin: { kind: 'eval', item: 4, evalItem }, question: 'how many shapes ?' })).toBe('Eval image 4: “how many shapes ?” (expected answer: 2)');
+    expect(imageCaption({ origin: { kind: 'eval', item: 4, evalItem }, question: 'is there a star ?' })).toBe('Eval image 4: “is there a star ?”');
+  });
+
+  test("the user's own image, which has no expected answer", () => {
+    expect(imageCaption({ origin: { kind: 'uploaded', name: 'cat.png' }, question: null })).toBe('Your image “cat.png”');
+    expect(imageCaption({ origin: { kind: 'uploaded', name: 'cat.png' }, question: 'how many shapes ?' })).toBe('Your image “cat.png”: “how many shapes ?”');
   });
 });

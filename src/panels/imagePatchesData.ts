@@ -1,5 +1,6 @@
 import type { AttentionCapture } from '../engine/result';
 import type { RgbImage } from '../models/image';
+import type { ImageRunOutput } from '../runtime/runner';
 import type { ImagePatchesData } from './imagePatches';
 
 /** An image model's run as far as the image panel is concerned. */
@@ -35,4 +36,16 @@ export function imagePatchesData(run: ImageRun, capture: AttentionCapture, head:
     attention[position] = sum / heads.length;
   });
   return { image: run.image, grid: run.grid, layers, layer: capture.layer, head, droppedAt, attention, outputRow, caption };
+}
+
+/**
+ * What the image is, under the panel's title: the eval item with its expected answer, or the user's file. The
+ * expected answer belongs to the eval item's own question, so it is left out for a typed one, and an uploaded image
+ * has none.
+ */
+export function imageCaption({ origin, question }: Pick<ImageRunOutput, 'origin' | 'question'>): string {
+  if (origin.kind === 'uploaded') return question === null ? `Your image “${origin.name}”` : `Your image “${origin.name}”: “${question}”`;
+  const { item, evalItem } = origin;
+  if (question === null) return `Eval image ${item} (expected class: ${evalItem.answer})`;
+  return `Eval image ${item}: “${question}”${question === evalItem.text ? ` (expected answer: ${evalItem.answer})` : ''}`;
 }

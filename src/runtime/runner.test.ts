@@ -4,7 +4,8 @@ import { countFlops, denseReference } from '../flops/countFlops';
 import { parseModelConfig, readsPreprocessorConfig } from '../models/config';
 import { createTokenizer, labelTokenizer } from '../models/tokenizer';
 import { buildPlan } from '../techniques/buildPlan';
-import { compareWithDense, flopsPanelData, imageTokenLabels, modelInput, patchesPerLayer, readEvalSet, type RunRequest } from './runner';
+import type { RgbImage } from '../models/image';
+import { compareWithDense, flopsPanelData, imageTokenLabels, modelInput, NoImageChosenError, patchesPerLayer, readEvalSet, type RunRequest } from './runner';
 
 /** A bundled model's parts as the loader makes them, read from public/models/ (no GPU, no fetch). */
 function bundled(name: string) {
@@ -64,45 +65,72 @@ describe('the run input of each kind of model', () => {
   const vit = bundled('shapes-vit');
   const vitEval = readEvalSet(vit);
   const request = (image: RunRequest['image'], prompt = 'ignored'): Pick<RunRequest, 'prompt' | 'image'> => ({ prompt, image });
+  const evalImage = (item: number, question: string | null = null): RunRequest['image'] => ({ source: { kind: 'eval', item }, question });
+  /** A plain image of the user's, as the picker makes it: `size` pixels a side. */
+  const grey = (size: number): RgbImage => ({ width: size, height: size, rgb: new Uint8Array(size * size * 3).fill(128) });
+  const uploaded = (image: RgbImage, question: string | null = null): RunRequest['image'] => ({ source: { kind: 'uploaded', upload: { id: 1, name: 'mine.png', image } }, question });
 
   it('a VLM asks the eval item its own question, or the typed one, after the image', () => {
     expect(vqaEval.views[0]).toMatchObject({ task: 'color', text: 'what color is the square ?', answer: 'green' });
-    const own = modelInput(vqa, vqaEval, request({ item: 0, question: null }));
+    const own = modelInput(vqa, vqaEval, request(evalImage(0)));
     expect(own.ids).toEqual([3, 4, 5, 6, 13, 2]);
     expect(own.pixels).toHaveLength(3 * 64 * 64);
-    expect(own.image).toMatchObject({ item: 0, question: 'what color is the square ?', grid: 8, evalItem: { answer: 'green' } });
-    const typed = modelInput(vqa, vqaEval, request({ item: 1, question: 'How many shapes ?' }));
+    expect(own.image).toMatchObject({ origin: { kind: 'eval', item: 0, evalItem: { answer: 'green' } }, question: 'what color is the square ?', unknownWords: [], grid: 8 });
+    expect(own.image?.image).toBe(vqaEval.views[0]!.image);
+    const typed = modelInput(vqa, vqaEval, request(evalImage(1, 'How many shapes ?')));
     expect(typed.ids).toEqual([7, 8, 20, 2]);
-    expect(typed.image).toMatchObject({ item: 1, question: 'How many shapes ?', evalItem: { text: 'how many shapes ?', answer: '1' } });
+    expect(typed.image).toMatchObject({ origin: { item: 1, evalItem: { text: 'how many shapes ?', answer: '1' } }, question: 'How many shapes ?' });
+  });
+
+  it("a VLM asks about an uploaded image the eval set's first question, or the typed one, and names words it does not know", () => {
+    const image = grey(64);
+    const first = modelInput(vqa, vqaEval, request(uploaded(image)));
+    expect(first.ids).toEqual([3, 4, 5, 6, 13, 2]);
+    expect(first.image).toMatchObject({ origin: { kind: 'uploaded', name: 'mine.png' }, question: 'what color is the square ?', unknownWords: [] });
+    expect(first.image?.image).toBe(image);
+    expect(Array.from(first.pixels!.slice(0, 2))).toEqual([expect.closeTo(128 / 127.5 - 1, 6), expect.closeTo(128 / 127.5 - 1, 6)]);
+    const typed = modelInput(vqa, vqaEval, request(uploaded(image, 'is there a big bird ?')));
+    expect(typed.ids).toEqual([5, 9, 10, 1, 1, 2]);
+    expect(typed.image).toMatchObject({ question: 'is there a big bird ?', unknownWords: ['big', 'bird'] });
+    // Without an eval set there is no first question: the user types one.
+    expect(() => modelInput(vqa, { items: [], views: [] }, request(uploaded(image)))).toThrow('Type a question about the image: shapes-vqa needs at least one text token.');
   });
 
   it('a classifier takes only the image; its answers are its labels', () => {
-    const input = modelInput(vit, vitEval, request({ item: 2, question: 'anything' }));
+    const input = modelInput(vit, vitEval, request(evalImage(2, 'anything')));
     expect(input.ids).toEqual([]);
-    expect(input.image).toMatchObject({ item: 2, question: null, grid: 8 });
+    expect(input.image).toMatchObject({ origin: { kind: 'eval', item: 2 }, question: null, grid: 8 });
     expect(vitEval.views.slice(0, 3).map((v) => v.answer)).toEqual(['three', 'three', 'two']);
+    const own = modelInput(vit, vitEval, request(uploaded(grey(64))));
+    expect(own.image).toMatchObject({ origin: { kind: 'uploaded', name: 'mine.png' }, question: null, unknownWords: [] });
+  });
+
+  it('a model without an eval set waits for an image of the user, then runs on it', () => {
+    const hub = { ...vit, name: 'owner/vit@main' };
+    const none = { items: [], views: [] };
+    expect(() => modelInput(hub, none, request(evalImage(0)))).toThrow(NoImageChosenError);
+    expect(() => modelInput(hub, none, request(evalImage(0)))).toThrow('owner/vit@main has no eval images: choose an image of your own in the image picker.');
+    expect(modelInput(hub, none, request(uploaded(grey(64)))).pixels).toHaveLength(3 * 64 * 64);
   });
 
   it('says how to fix an input the model cannot take', () => {
-    expect(() => modelInput(vqa, vqaEval, request({ item: 400, question: null }))).toThrow(
+    expect(() => modelInput(vqa, vqaEval, request(evalImage(400)))).toThrow(
       "There is no eval image 400: shapes-vqa's eval set has 400 items (0–399). Pick one in the image picker.",
     );
-    expect(() => modelInput(vqa, vqaEval, request({ item: 0, question: '  ' }))).toThrow('Type a question about the image: shapes-vqa needs at least one text token.');
-    expect(() => modelInput(vqa, vqaEval, request({ item: 0, question: 'is there a red star or a blue square ?' }))).toThrow(
+    expect(() => modelInput(vqa, vqaEval, request(evalImage(0, '  ')))).toThrow('Type a question about the image: shapes-vqa needs at least one text token.');
+    expect(() => modelInput(vqa, vqaEval, request(evalImage(0, 'is there a red star or a blue square ?')))).toThrow(
       'The question is 10 tokens long but shapes-vqa takes at most 8 after its 64 image tokens. Shorten it.',
     );
-    expect(() => modelInput({ ...vit, name: 'owner/vit@main' }, { items: [], views: [] }, request({ item: 0, question: null }))).toThrow(
-      /owner\/vit@main has no eval set \(eval.json\) to take an image from/,
-    );
+    expect(() => modelInput(vit, vitEval, request(uploaded(grey(32))))).toThrow('the model takes 64×64 images, got 32×32');
     expect(() => readEvalSet({ ...vqa, evalSet: { items: 'none' } })).toThrow(/shapes-vqa's eval.json is not an evaluation set this page can read \(/);
   });
 
   it('a text model tokenizes the prompt and ignores the image choice', () => {
     const text = { name: 'tiny', config: parseModelConfig({ n_layer: 1, n_head: 1, n_embd: 8, n_positions: 4, vocab_size: 300 }), tokenizer: createTokenizer(undefined, undefined, 300) };
     expect(readEvalSet({ ...text, evalSet: null })).toEqual({ items: [], views: [] });
-    expect(modelInput(text, { items: [], views: [] }, request({ item: 5, question: null }, 'abc'))).toEqual({ ids: [97, 98, 99], pixels: undefined, image: null });
-    expect(() => modelInput(text, { items: [], views: [] }, request({ item: 0, question: null }, 'abcde'))).toThrow('The prompt is 5 tokens long but tiny takes at most 4. Shorten it.');
-    expect(() => modelInput(text, { items: [], views: [] }, request({ item: 0, question: null }, ''))).toThrow(/Type a prompt/);
+    expect(modelInput(text, { items: [], views: [] }, request(evalImage(5), 'abc'))).toEqual({ ids: [97, 98, 99], pixels: undefined, image: null });
+    expect(() => modelInput(text, { items: [], views: [] }, request(evalImage(0), 'abcde'))).toThrow('The prompt is 5 tokens long but tiny takes at most 4. Shorten it.');
+    expect(() => modelInput(text, { items: [], views: [] }, request(evalImage(0), ''))).toThrow(/Type a prompt/);
   });
 
   it('labels image rows as the engine orders them: patches row-major, then a ViT\'s CLS', () => {

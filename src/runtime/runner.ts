@@ -20,11 +20,25 @@ import { createOrtReference, type OrtReference } from '../reference/ortReference
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
 
-/** Which eval image an image model runs on, and what a VLM is asked about it. */
+/** An image the user chose from their computer, already cut and scaled to the model's input (see ui/imageFile.ts). */
+export interface UploadedImage {
+  /** Tells uploads apart, so requests are compared by it rather than by their pixels. */
+  id: number;
+  /** The file's name, shown in the picker and the image panel. */
+  name: string;
+  image: RgbImage;
+}
+
+/** Where an image model's image comes from: an item of its eval set (an index into eval.json's items), or the user. */
+export type ImageSource = { kind: 'eval'; item: number } | { kind: 'uploaded'; upload: UploadedImage };
+
+/** Which image an image model runs on, and what a VLM is asked about it. */
 export interface ImageChoice {
-  /** Index into the model's eval set (the items of its eval.json). */
-  item: number;
-  /** The VLM's question; null asks the eval item's own question. */
+  source: ImageSource;
+  /**
+   * The VLM's question; null asks the eval item's own question, or about an uploaded image the eval set's first
+   * question (none when the model has no eval set).
+   */
   question: string | null;
 }
 
@@ -53,19 +67,25 @@ export interface ModelInputs {
   /** modelSourceKey of the model, which tells these apart from an earlier model's. */
   modelKey: string;
   takesText: boolean;
-  takesImage: boolean;
+  /** Pixels per side of the image an image model takes (an uploaded image is cut and scaled to it); null for text models. */
+  imageSize: number | null;
   /** Most text tokens one input may have: a VLM's question, a text model's prompt; 0 for a classifier. */
   maxTextTokens: number;
-  /** The images an image model can run on (its eval set); empty for text models and image models without one. */
+  /** The eval images an image model can run on (its eval set); empty for text models and image models without one. */
   evalItems: readonly EvalItemView[];
 }
 
+/** Where the image a run saw came from: an eval item, which says what the answer should be, or the user's file. */
+export type ImageOrigin = { kind: 'eval'; item: number; evalItem: EvalItemView } | { kind: 'uploaded'; name: string };
+
 /** What the image panel draws: the image the model saw, and which of its patches each layer computed. */
 export interface ImageRunOutput {
-  item: number;
-  evalItem: EvalItemView;
+  image: RgbImage;
+  origin: ImageOrigin;
   /** The question the VLM was asked; null for a classifier. */
   question: string | null;
+  /** Words of the question the tokenizer does not know and reads as its unknown token. */
+  unknownWords: string[];
   /** Patches per side; patch r·grid + c is input row r·grid + c (the engine puts patches first, row-major). */
   grid: number;
   /** Patch indices, ascending, that each layer computed (index = layer). */
@@ -101,6 +121,14 @@ export interface RunEvents {
   onLoadProgress?(progress: LoadProgress): void;
   /** Called once the request's model is loaded, before the forward pass (which may still fail on its input). */
   onModelReady?(inputs: ModelInputs): void;
+}
+
+/**
+ * An image model without eval images has nothing to run on until the user chooses an image. Not a failure: the page
+ * waits for the image instead of showing an error.
+ */
+export class NoImageChosenError extends Error {
+  override name = 'NoImageChosenError';
 }
 
 export interface Runner {
@@ -170,7 +198,7 @@ export async function createRunner(): Promise<Runner> {
       const inputs: ModelInputs = {
         modelKey: key,
         takesText: model.config.maxTextTokens > 0,
-        takesImage: model.config.image !== null,
+        imageSize: model.config.image?.size ?? null,
         maxTextTokens: model.config.maxTextTokens,
         evalItems: evalSet.views,
       };
@@ -198,7 +226,7 @@ export async function createRunner(): Promise<Runner> {
       const plan = buildPlan(config, tokens, request.active, { captureLayers: [layer] });
       const forward = await engine.forward(plan, ids, { readAttention: [layer], pixels });
 
-      const denseKey = `${image?.item ?? ''}|${ids.join(',')}`;
+      const denseKey = `${image ? imageKey(request.image.source) : ''}|${ids.join(',')}`;
       let dense = denseCache.get(denseKey);
       if (!dense) {
         const ort = reference ? await reference : null;
@@ -253,7 +281,8 @@ export interface ModelInput {
 
 /**
  * The request's input for this model, or an error that says how to fix it: a text model tokenizes the prompt; an
- * image model takes its eval set's image, and a VLM the question (the eval item's own unless one was typed).
+ * image model takes the chosen image (an eval item's or the user's), and a VLM the question (the eval item's own
+ * unless one was typed). An image model with no eval set and no image of the user's throws NoImageChosenError.
  */
 export function modelInput(
   model: Pick<LoadedModel, 'name' | 'config' | 'tokenizer'>,
@@ -269,26 +298,39 @@ export function modelInput(
     }
     return { ids, pixels: undefined, image: null };
   }
-  const { items, views } = evalSet;
-  if (items.length === 0) {
-    throw new Error(`${name} has no eval set (eval.json) to take an image from: this page runs image models on the images of their eval set.`);
-  }
-  const { item } = request.image;
-  const evalItem = items[item];
-  const view = views[item];
-  if (!evalItem || !view) {
-    throw new Error(`There is no eval image ${item}: ${name}'s eval set has ${items.length} items (0–${items.length - 1}). Pick one in the image picker.`);
-  }
-  const pixels = pixelValues(evalItem.image, config.image);
+  const { image, origin, ownQuestion } = chosenImage(name, evalSet, request.image.source);
+  const pixels = pixelValues(image, config.image);
   const { grid } = config.image;
-  if (config.maxTextTokens === 0) return { ids: [], pixels, image: { item, evalItem: view, question: null, grid } };
-  const question = request.image.question ?? evalItem.text;
+  if (config.maxTextTokens === 0) return { ids: [], pixels, image: { image, origin, question: null, unknownWords: [], grid } };
+  const question = request.image.question ?? ownQuestion;
   const ids = tokenizer.encode(question);
   if (ids.length === 0) throw new Error(`Type a question about the image: ${name} needs at least one text token.`);
   if (ids.length > config.maxTextTokens) {
     throw new Error(`The question is ${ids.length} tokens long but ${name} takes at most ${config.maxTextTokens} after its ${config.imageTokens} image tokens. Shorten it.`);
   }
-  return { ids, pixels, image: { item, evalItem: view, question, grid } };
+  return { ids, pixels, image: { image, origin, question, unknownWords: tokenizer.unknownWords(question), grid } };
+}
+
+/** The image a source names, where it came from, and the question a VLM asks about it when none was typed. */
+function chosenImage(name: string, evalSet: EvalSet, source: ImageSource): { image: RgbImage; origin: ImageOrigin; ownQuestion: string } {
+  const { items, views } = evalSet;
+  if (source.kind === 'uploaded') {
+    // The user's image has no question of its own; the eval set's first one is a question the model knows how to read.
+    return { image: source.upload.image, origin: { kind: 'uploaded', name: source.upload.name }, ownQuestion: items[0]?.text ?? '' };
+  }
+  if (items.length === 0) throw new NoImageChosenError(`${name} has no eval images: choose an image of your own in the image picker.`);
+  const { item } = source;
+  const evalItem = items[item];
+  const view = views[item];
+  if (!evalItem || !view) {
+    throw new Error(`There is no eval image ${item}: ${name}'s eval set has ${items.length} items (0–${items.length - 1}). Pick one in the image picker.`);
+  }
+  return { image: evalItem.image, origin: { kind: 'eval', item, evalItem: view }, ownQuestion: evalItem.text };
+}
+
+/** Names the image of a run for the dense cache: an eval item by its index, an upload by its id. */
+function imageKey(source: ImageSource): string {
+  return source.kind === 'eval' ? `eval ${source.item}` : `upload ${source.upload.id}`;
 }
 
 /** Labels of the image rows, in the engine's order: patches row-major ("patch(row,column)"), then a ViT's CLS. */

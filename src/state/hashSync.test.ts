@@ -48,7 +48,7 @@ describe('hash sync', () => {
     expect(selectRunRequest(store.getState())).toEqual({
       modelSource: { kind: 'bundled', name: 'recall-lm' },
       prompt: defaultPersistentState().prompt,
-      image: { item: 0, question: null },
+      image: { source: { kind: 'eval', item: 0 }, question: null },
       active: [{ id: 'fastv', params: defaultParams(fastv) }],
       view: { layer: 0 },
     });

@@ -7,7 +7,8 @@ export interface ModelSlice {
   modelSource: ModelSource;
   /**
    * Switches to the source, or returns why it cannot be loaded (and changes nothing). Another model starts on its
-   * first eval image with that image's own question: an eval index means nothing across eval sets.
+   * first eval image with that image's own question: an eval index means nothing across eval sets, and an uploaded
+   * image was cut to the previous model's input size.
    */
   setModelSource(source: ModelSource): string | null;
 }

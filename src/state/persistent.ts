@@ -9,11 +9,20 @@ export interface PersistentState {
   modelSource: ModelSource;
   /** A text model's input. */
   prompt: string;
-  /** An image model's input: which eval image, and the VLM's question about it. */
-  image: ImageChoice;
+  /** An image model's input: which eval image (or that it was the user's own), and the VLM's question about it. */
+  image: LinkedImageChoice;
   /** Keyed by technique id; every registry technique has an entry. */
   techniques: Record<string, TechniqueState>;
   view: ViewState;
+}
+
+/**
+ * An image model's input as a link carries it: the eval item, or only the fact that the sender ran the model on an
+ * image of their own, since a link cannot carry its pixels.
+ */
+export interface LinkedImageChoice {
+  source: { kind: 'eval'; item: number } | { kind: 'uploaded' };
+  question: string | null;
 }
 
 export interface TechniqueState {
@@ -62,7 +71,12 @@ export function defaultView(): ViewState {
 
 /** A model's first eval image, asked its own question: what an image model starts with. */
 export function defaultImageChoice(): ImageChoice {
-  return { item: 0, question: null };
+  return { source: { kind: 'eval', item: 0 }, question: null };
+}
+
+/** The image choice as a link carries it: an uploaded image leaves its pixels behind. */
+export function linkedImageChoice(choice: ImageChoice): LinkedImageChoice {
+  return choice.source.kind === 'uploaded' ? { source: { kind: 'uploaded' }, question: choice.question } : choice;
 }
 
 export function defaultPersistentState(): PersistentState {

@@ -27,6 +27,11 @@ export interface RunSlice {
   modelReady(inputs: ModelInputs): void;
   runSucceeded(output: RunOutput): void;
   runFailed(message: string): void;
+  /**
+   * The model has nothing to run on until the user chooses an image: nothing ran and nothing failed. The previous
+   * output (another model's, or another image's) is cleared rather than shown as if it were this one's.
+   */
+  runAwaitsImage(): void;
 }
 
 export const createRunSlice: StateCreator<PlaygroundState, [], [], RunSlice> = (set) => ({
@@ -37,4 +42,5 @@ export const createRunSlice: StateCreator<PlaygroundState, [], [], RunSlice> = (
   modelReady: (modelInputs) => set({ modelInputs }),
   runSucceeded: (output) => set({ run: { status: 'done', output, error: null, modelLoad: null } }),
   runFailed: (message) => set((state) => ({ run: { status: 'error', output: state.run.output, error: message, modelLoad: null } })),
+  runAwaitsImage: () => set({ run: { status: 'idle', output: null, error: null, modelLoad: null } }),
 });

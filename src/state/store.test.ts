@@ -1,8 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import type { ModelInputs, RunOutput } from '../runtime/runner';
+import type { RgbImage } from '../models/image';
+import type { ImageChoice, ModelInputs, RunOutput } from '../runtime/runner';
 import { activeTechniques, defaultPersistentState, MAX_PROMPT_CHARS } from './persistent';
-import { createPlaygroundStore, selectModelInputs, selectPersistent } from './store';
+import { createPlaygroundStore, runRequestKey, selectModelInputs, selectPersistent, selectRunRequest } from './store';
 import { serializeState } from './urlState';
+
+const evalImage = (item: number, question: string | null = null): ImageChoice => ({ source: { kind: 'eval', item }, question });
+/** An image of the user's as the picker hands it over: cut and scaled to the model's input. */
+const photo = (value: number): RgbImage => ({ width: 64, height: 64, rgb: new Uint8Array(64 * 64 * 3).fill(value) });
 
 describe('playground store', () => {
   test('starts at the defaults, every technique off with registry defaults', () => {
@@ -42,28 +47,82 @@ describe('playground store', () => {
     setEvalItem(7);
     setEvalItem(-1);
     setEvalItem(2.5);
-    expect(store.getState().image).toEqual({ item: 7, question: null });
+    expect(store.getState().image).toEqual(evalImage(7));
     setQuestion('how many shapes ?');
-    expect(store.getState().image).toEqual({ item: 7, question: 'how many shapes ?' });
+    expect(store.getState().image).toEqual(evalImage(7, 'how many shapes ?'));
     setQuestion('');
-    expect(store.getState().image).toEqual({ item: 7, question: '' });
+    expect(store.getState().image).toEqual(evalImage(7, ''));
     resetQuestion();
-    expect(store.getState().image).toEqual({ item: 7, question: null });
+    expect(store.getState().image).toEqual(evalImage(7));
     setQuestion('what color is the star ?');
     setEvalItem(8);
-    expect(store.getState().image).toEqual({ item: 8, question: null });
+    expect(store.getState().image).toEqual(evalImage(8));
     setQuestion('what color is the star ?');
     // Choosing the model already loaded (the picker's own entry) keeps the choice; another model resets it.
     setModelSource({ kind: 'bundled', name: 'shapes-vqa' });
-    expect(store.getState().image).toEqual({ item: 8, question: 'what color is the star ?' });
+    expect(store.getState().image).toEqual(evalImage(8, 'what color is the star ?'));
     setModelSource({ kind: 'bundled', name: 'shapes-vit' });
-    expect(store.getState().image).toEqual({ item: 0, question: null });
+    expect(store.getState().image).toEqual(evalImage(0));
     expect(store.getState().prompt).toBe(defaultPersistentState().prompt);
+  });
+
+  test("an image of the user's: in memory, keeping a typed question, named but not carried by the link", () => {
+    const store = createPlaygroundStore();
+    const { setModelSource, setUploadedImage, setQuestion, setEvalItem } = store.getState();
+    setModelSource({ kind: 'bundled', name: 'shapes-vqa' });
+    setQuestion('how many stars ?');
+    const image = photo(7);
+    setUploadedImage('holiday.jpg', image);
+    expect(store.getState().image).toEqual({ source: { kind: 'uploaded', upload: { id: 1, name: 'holiday.jpg', image } }, question: 'how many stars ?' });
+    expect(selectPersistent(store.getState()).image).toEqual({ source: { kind: 'uploaded' }, question: 'how many stars ?' });
+    expect(serializeState(selectPersistent(store.getState()))).toContain('&image=own&question=how+many+stars+%3F&');
+    expect(selectRunRequest(store.getState()).image.source).toEqual({ kind: 'uploaded', upload: { id: 1, name: 'holiday.jpg', image } });
+    // Each upload is a new image, even of the same file.
+    setUploadedImage('holiday.jpg', photo(7));
+    expect(store.getState().image.source).toMatchObject({ upload: { id: 2 } });
+    setEvalItem(3);
+    expect(store.getState().image).toEqual(evalImage(3));
+    setUploadedImage('holiday.jpg', image);
+    setModelSource({ kind: 'bundled', name: 'shapes-vit' });
+    expect(store.getState().image).toEqual(evalImage(0));
+  });
+
+  test('requests are told apart by upload id, not by copying the pixels', () => {
+    const store = createPlaygroundStore();
+    store.getState().setUploadedImage('a.png', photo(1));
+    const first = runRequestKey(selectRunRequest(store.getState()));
+    expect(first).toContain('"upload":{"id":1,"name":"a.png","image":{"width":64,"height":64}}');
+    expect(first.length).toBeLessThan(2000);
+    store.getState().setUploadedImage('a.png', photo(2));
+    expect(runRequestKey(selectRunRequest(store.getState()))).not.toBe(first);
+  });
+
+  test("a link made on the sender's own image opens on the first eval image, with a note until an image is chosen", () => {
+    const store = createPlaygroundStore();
+    const shared = defaultPersistentState();
+    shared.modelSource = { kind: 'bundled', name: 'shapes-vqa' };
+    shared.image = { source: { kind: 'uploaded' }, question: 'how many stars ?' };
+    store.getState().loadLink(serializeState(shared));
+    expect(store.getState().image).toEqual(evalImage(0, 'how many stars ?'));
+    expect(store.getState().linkImageLeftOut).toBe(true);
+    expect(store.getState().linkError).toBeNull();
+    store.getState().dismissLinkImageNote();
+    expect(store.getState().linkImageLeftOut).toBe(false);
+
+    store.getState().loadLink(serializeState(shared));
+    store.getState().setUploadedImage('mine.png', photo(3));
+    expect(store.getState().linkImageLeftOut).toBe(false);
+    store.getState().loadLink(serializeState(shared));
+    store.getState().setEvalItem(5);
+    expect(store.getState().linkImageLeftOut).toBe(false);
+    store.getState().loadLink(serializeState(shared));
+    store.getState().loadLink('');
+    expect(store.getState().linkImageLeftOut).toBe(false);
   });
 
   test("the controls read the current model's inputs only, not a previous model's", () => {
     const store = createPlaygroundStore();
-    const vqa: ModelInputs = { modelKey: 'bundled:shapes-vqa', takesText: true, takesImage: true, maxTextTokens: 8, evalItems: [] };
+    const vqa: ModelInputs = { modelKey: 'bundled:shapes-vqa', takesText: true, imageSize: 64, maxTextTokens: 8, evalItems: [] };
     store.getState().modelReady(vqa);
     expect(selectModelInputs(store.getState())).toBeNull();
     store.getState().setModelSource({ kind: 'bundled', name: 'shapes-vqa' });
@@ -135,13 +194,21 @@ describe('playground store', () => {
     expect(store.getState().run).toEqual({ status: 'error', output, error: 'out of memory', modelLoad: null });
   });
 
+  test('a model waiting for an image is neither done nor failed, and shows no earlier output as its own', () => {
+    const store = createPlaygroundStore();
+    store.getState().runSucceeded({ tokenLabels: ['a'] } as unknown as RunOutput);
+    store.getState().runStarted();
+    store.getState().runAwaitsImage();
+    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null, modelLoad: null });
+  });
+
   test('a link replaces the persistent state and leaves the run alone', () => {
     const store = createPlaygroundStore();
     store.getState().runFailed('boom');
     const wanted = defaultPersistentState();
     wanted.prompt = 'shared';
     wanted.modelSource = { kind: 'bundled', name: 'shapes-vqa' };
-    wanted.image = { item: 12, question: 'how many stars ?' };
+    wanted.image = evalImage(12, 'how many stars ?');
     wanted.techniques['fastv'] = { enabled: true, params: { layer: 1, ratio: 0.25, queries: 'last' } };
     wanted.view.controlsHidden = true;
     store.getState().loadLink(serializeState(wanted));

@@ -7,7 +7,7 @@ import { createRunSlice } from './runSlice';
 import { createTechniquesSlice } from './techniquesSlice';
 import type { PlaygroundState } from './types';
 import { createViewSlice } from './viewSlice';
-import { activeTechniques, type PersistentState } from './persistent';
+import { activeTechniques, linkedImageChoice, type PersistentState } from './persistent';
 import { modelSourceKey } from '../models/modelSource';
 import type { ModelInputs, RunRequest } from '../runtime/runner';
 
@@ -27,7 +27,7 @@ export function createPlaygroundStore(): PlaygroundStore {
 
 /** What a link reproduces, read out of the full state. */
 export function selectPersistent(state: PlaygroundState): PersistentState {
-  return { modelSource: state.modelSource, prompt: state.prompt, image: state.image, techniques: state.techniques, view: state.view };
+  return { modelSource: state.modelSource, prompt: state.prompt, image: linkedImageChoice(state.image), techniques: state.techniques, view: state.view };
 }
 
 /** What the model is run with: only the fields that change its output (not the head or panel choices). */
@@ -39,6 +39,14 @@ export function selectRunRequest(state: PlaygroundState): RunRequest {
     active: activeTechniques(state),
     view: { layer: state.view.layer },
   };
+}
+
+/**
+ * Equal for requests that give equal outputs. An uploaded image counts by its id, not its pixels: a JSON copy of a
+ * 224 × 224 image would be megabytes of text on every keystroke.
+ */
+export function runRequestKey(request: RunRequest): string {
+  return JSON.stringify(request, (_key, value: unknown) => (value instanceof Uint8Array ? undefined : value));
 }
 
 /** The current model's inputs; null until the runner has loaded it (the last ones known may be another model's). */

@@ -30,7 +30,7 @@ describe('serializeState / parseHash round trip', () => {
       s.techniques['sliding-window'] = { enabled: true, params: { sinkTokens: 0, windowTokens: 1024, fromLayer: 3 } };
       s.techniques['fastv'] = { enabled: true, params: { layer: 5, ratio: 0.75, queries: 'all' } };
       s.techniques['attention-dropout'] = { enabled: true, params: { rate: 0.9, seed: 2147483647, samples: 32 } };
-      s.image = { item: 399, question: 'is there a red star ?' };
+      s.image = { source: { kind: 'eval', item: 399 }, question: 'is there a red star ?' };
       s.view = { layer: 11, head: 7, panels: { attention: true, flops: false, predictions: true, survival: false, image: true }, controlsHidden: true };
     });
     const hash = serializeState(state);
@@ -67,15 +67,24 @@ describe('serializeState / parseHash round trip', () => {
   });
 
   test('an eval image, with its own question (no question key) or a typed one', () => {
-    const own = edited((s) => (s.image = { item: 3, question: null }));
+    const own = edited((s) => (s.image = { source: { kind: 'eval', item: 3 }, question: null }));
     expect(serializeState(own)).toContain('&image=3&sliding-window=');
     expect(parseHash(serializeState(own))).toEqual({ state: own });
-    const typed = edited((s) => (s.image = { item: 3, question: 'how many shapes ?' }));
+    const typed = edited((s) => (s.image = { source: { kind: 'eval', item: 3 }, question: 'how many shapes ?' }));
     expect(serializeState(typed)).toContain('&image=3&question=how+many+shapes+%3F&');
     expect(parseHash(serializeState(typed))).toEqual({ state: typed });
     // An empty question is the user's (the run asks for one), not a request for the item's own.
-    const empty = edited((s) => (s.image = { item: 0, question: '' }));
+    const empty = edited((s) => (s.image = { source: { kind: 'eval', item: 0 }, question: '' }));
     expect(parseHash(serializeState(empty))).toEqual({ state: empty });
+  });
+
+  test("the sender's own image: the link says so, and carries the question but not the pixels", () => {
+    const own = edited((s) => (s.image = { source: { kind: 'uploaded' }, question: null }));
+    expect(serializeState(own)).toContain('&image=own&sliding-window=');
+    expect(parseHash(serializeState(own))).toEqual({ state: own });
+    const asked = edited((s) => (s.image = { source: { kind: 'uploaded' }, question: 'how many stars ?' }));
+    expect(serializeState(asked)).toContain('&image=own&question=how+many+stars+%3F&');
+    expect(parseHash(serializeState(asked))).toEqual({ state: asked });
   });
 
   test('a link made before image models (no image key) opens on the first eval image', () => {
@@ -114,9 +123,11 @@ describe('parseHash rejects', () => {
     expect(errorOf(valid.replace('fastv.layer=1', 'fastv.layer=2.5'))).toMatch(/"fastv.layer" should be an integer from 1 to 47/);
     expect(errorOf(valid.replace('layer=0&', 'layer=-1&'))).toMatch(/"layer" should be an integer/);
     expect(errorOf(valid.replace('head=mean', 'head=max'))).toMatch(/"head" should be "mean" or an integer/);
-    expect(errorOf(valid.replace('image=0', 'image=two'))).toMatch(/"image" should be an integer from 0 to 99999, not "two"/);
-    expect(errorOf(valid.replace('image=0', 'image=-3'))).toMatch(/"image" should be an integer/);
-    expect(errorOf(valid.replace('image=0', 'image='))).toMatch(/"image" should be an integer/);
+    expect(errorOf(valid.replace('image=0', 'image=two'))).toMatch(/"image" should be an eval item from 0 to 99999, or "own" \(the sender's own image\), not "two"/);
+    expect(errorOf(valid.replace('image=0', 'image=-3'))).toMatch(/"image" should be an eval item/);
+    expect(errorOf(valid.replace('image=0', 'image=100000'))).toMatch(/"image" should be an eval item/);
+    expect(errorOf(valid.replace('image=0', 'image='))).toMatch(/"image" should be an eval item/);
+    expect(errorOf(valid.replace('image=0', 'image=OWN'))).toMatch(/"image" should be an eval item/);
   });
 
   test('out-of-range parameters', () => {
@@ -178,7 +189,7 @@ describe('parseHash rejects', () => {
     const state = edited((s) => (s.prompt = 'x'.repeat(MAX_PROMPT_CHARS + 1)));
     expect(errorOf(serializeState(state))).toMatch(/"prompt" is 4097 characters long; at most 4096/);
     expect(errorOf(`#v=1&prompt=${'%F0%9F%A6%8A'.repeat(20000)}`)).toMatch(/too long/);
-    const question = edited((s) => (s.image = { item: 0, question: '?'.repeat(MAX_PROMPT_CHARS + 1) }));
+    const question = edited((s) => (s.image = { source: { kind: 'eval', item: 0 }, question: '?'.repeat(MAX_PROMPT_CHARS + 1) }));
     expect(errorOf(serializeState(question))).toMatch(/"question" is 4097 characters long; at most 4096/);
   });
 });

@@ -2,7 +2,9 @@
  * The shared-link format: the location hash holds the whole persistent state as readable `key=value` pairs, e.g.
  *   #v=1&model=tiny-random-gpt2&prompt=The+quick+brown&fastv=on&fastv.layer=2&…&layer=0&head=mean&panels=attention,flops&controls=shown
  * `model` is a bundled folder name or `hub:<repo>@<revision>` (see models/modelSource.ts); `image` is an image
- * model's eval item and `question` a VLM's question when it is not that item's own.
+ * model's eval item, or `own` when the sender ran it on an image of their own (the link cannot carry the pixels, so
+ * whoever opens it gets the first eval image and a note asking for theirs); `question` is a VLM's question when it is
+ * not the eval item's own.
  * Keys are written in a fixed order ending with `controls`, and every key is required except two that may be
  * absent: `question` (absent: the eval item's own question) and `image` (absent from links made before image
  * models: the first eval image). Since the last key is required, a link cut short anywhere still fails to parse
@@ -19,6 +21,7 @@ import {
   MAX_LAYERS,
   MAX_PROMPT_CHARS,
   PANEL_IDS,
+  type LinkedImageChoice,
   type PanelId,
   type PersistentState,
   type TechniqueState,
@@ -37,7 +40,7 @@ export function serializeState(state: PersistentState): string {
     ['v', String(URL_VERSION)],
     ['model', modelSourceSpec(state.modelSource)],
     ['prompt', state.prompt],
-    ['image', String(state.image.item)],
+    ['image', state.image.source.kind === 'eval' ? String(state.image.source.item) : OWN_IMAGE],
   ];
   if (state.image.question !== null) pairs.push(['question', state.image.question]);
   for (const technique of techniques) {
@@ -91,6 +94,8 @@ export function parseHash(hash: string): ParseResult {
 }
 
 const OPTIONAL_KEYS: ReadonlySet<string> = new Set(['image', 'question']);
+/** The `image` value of a link made on the sender's own image. */
+const OWN_IMAGE = 'own';
 
 function paramKey(techniqueId: string, spec: ParamSpec): string {
   return `${techniqueId}.${spec.key}`;
@@ -145,6 +150,15 @@ function modelSchema() {
   );
 }
 
+function imageSchema() {
+  const message = expect('image', `an eval item from 0 to ${MAX_EVAL_ITEMS - 1}, or "${OWN_IMAGE}" (the sender's own image)`);
+  return v.pipe(
+    v.string(message),
+    v.check((text) => text === OWN_IMAGE || (INT.test(text) && Number(text) >= 0 && Number(text) < MAX_EVAL_ITEMS), message),
+    v.transform((text): LinkedImageChoice['source'] => (text === OWN_IMAGE ? { kind: 'uploaded' } : { kind: 'eval', item: Number(text) })),
+  );
+}
+
 function headSchema() {
   const message = expect('head', `"mean" or an integer from 0 to ${MAX_HEADS - 1}`);
   return v.pipe(
@@ -181,7 +195,7 @@ const linkSchema = v.strictObject(
     v: v.literal(String(URL_VERSION)),
     model: modelSchema(),
     prompt: text('prompt'),
-    image: v.optional(integer('image', 0, MAX_EVAL_ITEMS - 1)),
+    image: v.optional(imageSchema()),
     question: v.optional(text('question')),
     ...Object.fromEntries(
       techniques.flatMap((t) => [
@@ -212,7 +226,7 @@ function toState(output: Record<string, unknown>): PersistentState {
     modelSource: output['model'] as ModelSource,
     prompt: output['prompt'] as string,
     image: {
-      item: (output['image'] as number | undefined) ?? defaultImageChoice().item,
+      source: (output['image'] as LinkedImageChoice['source'] | undefined) ?? defaultImageChoice().source,
       question: (output['question'] as string | undefined) ?? null,
     },
     techniques: techniqueStates,

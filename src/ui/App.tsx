@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { activeTechniques } from '../state/persistent';
-import { playgroundStore, usePlayground } from '../state/store';
+import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
 import { techniqueById } from '../techniques/registry';
 import { Controls } from './Controls';
 import { filesFromDrop, filesSource } from './droppedFiles';
@@ -86,7 +86,10 @@ function Banners() {
   const runError = usePlayground((s) => (s.run.status === 'error' ? s.run.error : null));
   const modelNotices = usePlayground((s) => s.run.output?.modelNotices);
   const fromDroppedFiles = usePlayground((s) => s.modelSource.kind === 'files');
-  const { dismissLinkError } = playgroundStore.getState();
+  const ownImage = usePlayground((s) => s.image.source.kind === 'uploaded');
+  const linkImageLeftOut = usePlayground((s) => s.linkImageLeftOut);
+  const hasEvalImages = usePlayground((s) => (selectModelInputs(s)?.evalItems.length ?? 0) > 0);
+  const { dismissLinkError, dismissLinkImageNote } = playgroundStore.getState();
   return (
     <>
       <ModelLoadProgress />
@@ -94,6 +97,22 @@ function Banners() {
         <div className="banner banner-info" data-testid="model-link-note">
           This model comes from files on your computer, which a link cannot carry: whoever opens this page&apos;s link is
           asked to drop the same files.
+        </div>
+      )}
+      {ownImage && (
+        <div className="banner banner-info" data-testid="image-link-note">
+          Your own image is not in this page&apos;s link, which cannot carry it: whoever opens the link is asked for an
+          image of theirs{hasEvalImages && ', and sees the first eval image until they choose one'}.
+        </div>
+      )}
+      {linkImageLeftOut && (
+        <div className="banner banner-info" data-testid="link-image-note">
+          This link was made on the sender&apos;s own image, which a link cannot carry
+          {hasEvalImages && ', so the first eval image is shown instead'}. Choose an image of yours in the image picker to
+          see the model on it.{' '}
+          <button type="button" onClick={dismissLinkImageNote}>
+            Dismiss
+          </button>
         </div>
       )}
       {modelNotices?.map((notice) => (

@@ -1,22 +1,23 @@
-import { useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type DragEvent } from 'react';
 import type { RgbImage } from '../models/image';
-import type { EvalItemView } from '../runtime/runner';
+import type { EvalItemView, ImageChoice, ModelInputs } from '../runtime/runner';
 import { MAX_PROMPT_CHARS } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
+import { decodeImageFile, IMAGE_FILE_TYPES } from './imageFile';
 
 /** Thumbnails in the picker's strip: the page of eval items around the current one. */
 const STRIP_ITEMS = 12;
 
 /**
- * What the model reads: a prompt for a text model; an eval image for an image model, and a question about it for a
- * VLM. Until the runner has loaded the model its inputs are unknown, and the prompt is shown.
+ * What the model reads: a prompt for a text model; an image (an eval item's or the user's) for an image model, and a
+ * question about it for a VLM. Until the runner has loaded the model its inputs are unknown, and the prompt is shown.
  */
 export function ModelInput() {
   const inputs = usePlayground(selectModelInputs);
-  if (!inputs?.takesImage) return <PromptInput />;
+  if (inputs?.imageSize == null) return <PromptInput />;
   return (
     <>
-      <EvalImagePicker items={inputs.evalItems} withQuestions={inputs.takesText} />
+      <ImagePicker inputs={inputs} imageSize={inputs.imageSize} />
       {inputs.takesText && <QuestionInput items={inputs.evalItems} maxTextTokens={inputs.maxTextTokens} />}
     </>
   );
@@ -45,88 +46,184 @@ function PromptInput() {
   );
 }
 
-function EvalImagePicker({ items, withQuestions }: { items: readonly EvalItemView[]; withQuestions: boolean }) {
-  const item = usePlayground((s) => s.image.item);
+/**
+ * The image an image model runs on: an eval item (number, arrows, a strip of thumbnails), or one of the user's own,
+ * chosen with a file input or dropped on the picker. A model without an eval set offers only the latter.
+ */
+function ImagePicker({ inputs, imageSize }: { inputs: ModelInputs; imageSize: number }) {
+  const source = usePlayground((s) => s.image.source);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const items = inputs.evalItems;
+  // A file that could not be read stops mattering once another image is in use.
+  useEffect(() => setProblem(null), [source]);
+
+  const chooseFile = async (file: File | undefined) => {
+    if (!file) return;
+    try {
+      const image = await decodeImageFile(file, imageSize);
+      // Another model may have loaded while the file decoded: this image is cut to the size of the one before.
+      if (selectModelInputs(playgroundStore.getState())?.modelKey !== inputs.modelKey) return;
+      setProblem(null);
+      playgroundStore.getState().setUploadedImage(file.name, image);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
+  };
+  const carriesFiles = (event: DragEvent) => event.dataTransfer.types.includes('Files');
+  const onDragOver = (event: DragEvent) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    setDragging(true);
+  };
+  const onDrop = (event: DragEvent) => {
+    if (!carriesFiles(event)) return;
+    // Stopped here, so the page's own drop handler does not take the image for model files.
+    event.preventDefault();
+    event.stopPropagation();
+    setDragging(false);
+    void chooseFile(event.dataTransfer.files[0]);
+  };
+
+  return (
+    <section
+      className={dragging ? 'image-picker drop-target' : 'image-picker'}
+      aria-label="Image"
+      data-testid="image-picker"
+      onDragOver={onDragOver}
+      onDragLeave={() => setDragging(false)}
+      onDrop={onDrop}
+    >
+      <h2 className="control-heading">Image</h2>
+      {source.kind === 'uploaded' ? (
+        <div className="eval-current">
+          <ImageThumbnail image={source.upload.image} size={96} />
+          <p className="eval-item-text" data-testid="uploaded-image-text">
+            Your image “{source.upload.name}”, its centre square scaled to {imageSize}×{imageSize} pixels.
+          </p>
+        </div>
+      ) : items.length === 0 ? (
+        <p className="image-upload-prompt" data-testid="image-upload-prompt">
+          This model has no eval images to run on: choose an image of your own below, or drop one here.
+        </p>
+      ) : (
+        <EvalItemChoice items={items} item={source.item} withQuestions={inputs.takesText} />
+      )}
+      {items.length > 0 && <EvalStrip items={items} item={source.kind === 'eval' ? source.item : null} withQuestions={inputs.takesText} />}
+      <label className="image-file">
+        Your own image{' '}
+        <input
+          type="file"
+          accept={IMAGE_FILE_TYPES.join(',')}
+          data-testid="image-file"
+          onChange={(e) => {
+            void chooseFile(e.target.files?.[0]);
+            // Cleared, so choosing the same file again (after picking an eval image) is a change too.
+            e.target.value = '';
+          }}
+        />
+      </label>
+      <p className="prompt-count">
+        PNG, JPEG, WebP or GIF, chosen here or dropped on this box; its centre square is scaled to {imageSize}×{imageSize}.
+        It stays on this computer, so a link to this page cannot carry it.
+      </p>
+      {problem && (
+        <p className="image-file-problem" role="alert" data-testid="image-file-error">
+          {problem}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The eval item in use: its number (typed, or stepped with arrows), its image, and what it asks or shows. */
+function EvalItemChoice({ items, item, withQuestions }: { items: readonly EvalItemView[]; item: number; withQuestions: boolean }) {
   const { setEvalItem } = playgroundStore.getState();
   // While typing, "" is not an index yet: keep the text and commit only indices of the eval set.
   const [draft, setDraft] = useState<string | null>(null);
-  if (items.length === 0) {
-    return (
-      <p className="eval-picker-empty" data-testid="eval-picker-empty">
-        This model has no eval set (eval.json), so there is no image to run it on.
-      </p>
-    );
-  }
   const last = items.length - 1;
   const current = items[item];
-  const stripStart = Math.floor(Math.min(item, last) / STRIP_ITEMS) * STRIP_ITEMS;
-  const strip = items.slice(stripStart, stripStart + STRIP_ITEMS);
   const choose = (index: number) => {
     setDraft(null);
     setEvalItem(Math.min(last, Math.max(0, index)));
   };
   return (
-    <section className="eval-picker" aria-label="Eval image" data-testid="eval-picker">
-      <h2 className="control-heading">Image from the eval set</h2>
-      <div className="eval-current">
-        {current && <ImageThumbnail image={current.image} size={96} />}
-        <div>
-          <label>
-            Item{' '}
-            <input
-              type="number"
-              data-testid="eval-item-input"
-              min={0}
-              max={last}
-              step={1}
-              value={draft ?? String(item)}
-              onChange={(e) => {
-                setDraft(e.target.value);
-                const index = Number(e.target.value);
-                if (e.target.value.trim() !== '' && Number.isInteger(index) && index >= 0 && index <= last) setEvalItem(index);
-              }}
-              onBlur={() => setDraft(null)}
-            />{' '}
-            of 0–{last}
-          </label>
-          <p className="eval-item-text" data-testid="eval-item-text">
-            {current ? (withQuestions ? `${current.task}: “${current.text}” → ${current.answer}` : `class: ${current.answer}`) : `There is no item ${item}.`}
-          </p>
-          <button type="button" aria-label="Previous eval item" onClick={() => choose(item - 1)} disabled={item <= 0}>
-            ‹
-          </button>{' '}
-          <button type="button" aria-label="Next eval item" onClick={() => choose(item + 1)} disabled={item >= last}>
-            ›
-          </button>
-        </div>
+    <div className="eval-current">
+      {current && <ImageThumbnail image={current.image} size={96} />}
+      <div>
+        <label>
+          Eval item{' '}
+          <input
+            type="number"
+            data-testid="eval-item-input"
+            min={0}
+            max={last}
+            step={1}
+            value={draft ?? String(item)}
+            onChange={(e) => {
+              setDraft(e.target.value);
+              const index = Number(e.target.value);
+              if (e.target.value.trim() !== '' && Number.isInteger(index) && index >= 0 && index <= last) setEvalItem(index);
+            }}
+            onBlur={() => setDraft(null)}
+          />{' '}
+          of 0–{last}
+        </label>
+        <p className="eval-item-text" data-testid="eval-item-text">
+          {current ? (withQuestions ? `${current.task}: “${current.text}” → ${current.answer}` : `class: ${current.answer}`) : `There is no item ${item}.`}
+        </p>
+        <button type="button" aria-label="Previous eval item" onClick={() => choose(item - 1)} disabled={item <= 0}>
+          ‹
+        </button>{' '}
+        <button type="button" aria-label="Next eval item" onClick={() => choose(item + 1)} disabled={item >= last}>
+          ›
+        </button>
       </div>
-      <div className="eval-strip">
-        {strip.map((view, i) => {
-          const index = stripStart + i;
-          return (
-            <button
-              key={index}
-              type="button"
-              className="eval-thumb"
-              data-testid={`eval-item-${index}`}
-              aria-pressed={index === item}
-              aria-label={`Eval item ${index}: ${withQuestions ? view.text : view.answer}`}
-              title={`${index}: ${withQuestions ? `${view.text} → ${view.answer}` : view.answer}`}
-              onClick={() => choose(index)}
-            >
-              <ImageThumbnail image={view.image} size={40} />
-            </button>
-          );
-        })}
-      </div>
-    </section>
+    </div>
   );
+}
+
+/** Thumbnails of the page of eval items around the current one (the first page while an uploaded image is in use). */
+function EvalStrip({ items, item, withQuestions }: { items: readonly EvalItemView[]; item: number | null; withQuestions: boolean }) {
+  const { setEvalItem } = playgroundStore.getState();
+  const stripStart = Math.floor(Math.min(item ?? 0, items.length - 1) / STRIP_ITEMS) * STRIP_ITEMS;
+  const strip = items.slice(stripStart, stripStart + STRIP_ITEMS);
+  return (
+    <div className="eval-strip">
+      {strip.map((view, i) => {
+        const index = stripStart + i;
+        return (
+          <button
+            key={index}
+            type="button"
+            className="eval-thumb"
+            data-testid={`eval-item-${index}`}
+            aria-pressed={index === item}
+            aria-label={`Eval item ${index}: ${withQuestions ? view.text : view.answer}`}
+            title={`${index}: ${withQuestions ? `${view.text} → ${view.answer}` : view.answer}`}
+            onClick={() => setEvalItem(index)}
+          >
+            <ImageThumbnail image={view.image} size={40} />
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+/** The eval question a VLM is asked when none was typed: the item's own, or for an uploaded image the eval set's first. */
+function ownQuestion(items: readonly EvalItemView[], choice: ImageChoice): string {
+  return items[choice.source.kind === 'eval' ? choice.source.item : 0]?.text ?? '';
 }
 
 function QuestionInput({ items, maxTextTokens }: { items: readonly EvalItemView[]; maxTextTokens: number }) {
   const image = usePlayground((s) => s.image);
+  const asked = usePlayground((s) => s.run.output?.image);
   const { setQuestion, resetQuestion } = playgroundStore.getState();
-  const own = items[image.item]?.text ?? '';
+  const own = ownQuestion(items, image);
+  const question = image.question ?? own;
+  // Read from the last run, so only while that run asked what the box shows.
+  const unknownWords = asked?.question === question ? asked.unknownWords : [];
   return (
     <>
       <label htmlFor="question" className="control-heading">
@@ -137,12 +234,18 @@ function QuestionInput({ items, maxTextTokens }: { items: readonly EvalItemView[
         type="text"
         data-testid="question-input"
         maxLength={MAX_PROMPT_CHARS}
-        value={image.question ?? own}
+        value={question}
         onChange={(e) => setQuestion(e.target.value)}
       />
+      {unknownWords.length > 0 && (
+        <p className="question-unknown" data-testid="question-unknown-words">
+          Not in the model&apos;s vocabulary: {unknownWords.map((word) => `“${word}”`).join(', ')}. It reads{' '}
+          {unknownWords.length === 1 ? 'it' : 'each'} as its unknown token, which tells it nothing about the word.
+        </p>
+      )}
       <p className="prompt-count">
         At most {maxTextTokens} tokens after the image; the answer is the model&apos;s next token.{' '}
-        {image.question !== null && image.question !== own && (
+        {image.source.kind === 'eval' && image.question !== null && image.question !== own && (
           <button type="button" className="link-button" data-testid="question-reset" onClick={resetQuestion}>
             Ask the eval item&apos;s own question
           </button>

@@ -105,7 +105,8 @@ export function ModelSources({ onClose }: { onClose(): void }) {
         </button>
         <p className="model-sources-note">
           GPT-2 models (gpt2, distilgpt2, …): config.json, model.safetensors, tokenizer.json and, when the repository has
-          one, onnx/model.onnx for the dense reference. Downloads stay in this browser's cache for the next visit; a
+          one, onnx/model.onnx for the dense reference. ViT classifiers (google/vit-base-patch16-224, …) also read
+          preprocessor_config.json, and run on an image you choose. Downloads stay in this browser's cache for the next visit; a
           branch such as main stays as first downloaded, so give a commit hash to pin a version. A link to this page
           names the repository and revision; it always opens them on huggingface.co, not on another endpoint.
         </p>

@@ -15,7 +15,7 @@ export function ViewBar() {
   const view = usePlayground((s) => s.view);
   const config = usePlayground((s) => s.run.output?.forward.plan.config);
   // The image panel's switch only where there is an image to show, so text models keep their page as it was.
-  const takesImage = usePlayground((s) => selectModelInputs(s)?.takesImage ?? false);
+  const takesImage = usePlayground((s) => (selectModelInputs(s)?.imageSize ?? null) !== null);
   const toggles = PANEL_IDS.filter((panel) => panel !== 'image' || takesImage);
   const { setLayer, setHead, setPanelVisible } = playgroundStore.getState();
   // Until a run reports the model's shape, offer the current choice only; a link's layer or head beyond this model

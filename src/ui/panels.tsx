@@ -6,6 +6,7 @@ import {
   attentionMapData,
   describeCell,
   flopsBars,
+  imageCaption,
   imagePatches,
   imagePatchesData,
   predictionsTable,
@@ -101,14 +102,7 @@ export function ImagePanel() {
   const data = useMemo(() => {
     const capture = capturedLayer(output, layer);
     if (!output?.image || !capture) return null;
-    const { item, evalItem, question, grid, patchesPerLayer } = output.image;
-    // The expected answer belongs to the eval item's own question, not to one the user typed.
-    const caption =
-      question === null
-        ? `Eval image ${item} (expected class: ${evalItem.answer})`
-        : `Eval image ${item}: “${question}”${question === evalItem.text ? ` (expected answer: ${evalItem.answer})` : ''}`;
-    const run = { image: evalItem.image, grid, patchesPerLayer };
-    return imagePatchesData(run, capture, headIn(head, capture.heads), output.tokenLabels.at(-1) ?? '', caption);
+    return imagePatchesData(output.image, capture, headIn(head, capture.heads), output.tokenLabels.at(-1) ?? '', imageCaption(output.image));
   }, [output, layer, head]);
   const element = useMemo(() => (data ? imagePatches(data) : null), [data]);
   if (!data) return null;

@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
-import type { RunOutput, RunRequest } from '../runtime/runner';
+import { NoImageChosenError, type RunOutput, type RunRequest } from '../runtime/runner';
 import { createRunScheduler } from '../state/runScheduler';
-import { playgroundStore, selectRunRequest } from '../state/store';
+import { playgroundStore, runRequestKey, selectRunRequest } from '../state/store';
 import { useRunner } from './runnerContext';
 
 /** Debounce for typing and slider drags before a run starts. */
@@ -12,14 +12,18 @@ export function useRunLoop(): void {
   const runner = useRunner();
   useEffect(() => {
     if (!runner) return;
-    const { runStarted, modelLoadProgressed, modelReady, runSucceeded, runFailed } = playgroundStore.getState();
+    const { runStarted, modelLoadProgressed, modelReady, runSucceeded, runFailed, runAwaitsImage } = playgroundStore.getState();
     const scheduler = createRunScheduler<RunRequest, RunOutput>({
       delayMs: RUN_DELAY_MS,
-      key: (request) => JSON.stringify(request),
+      key: runRequestKey,
       execute: (request) => runner.run(request, { onLoadProgress: modelLoadProgressed, onModelReady: modelReady }),
       onPending: runStarted,
       onResult: runSucceeded,
-      onError: (error) => runFailed(error instanceof Error ? error.message : String(error)),
+      onError: (error) => {
+        // The image picker asks for the image; an error banner would only repeat it.
+        if (error instanceof NoImageChosenError) runAwaitsImage();
+        else runFailed(error instanceof Error ? error.message : String(error));
+      },
     });
     // Subscribing to the whole store is cheap: the scheduler drops requests equal to the newest one.
     const request = () => scheduler.request(selectRunRequest(playgroundStore.getState()));
