@@ -83,7 +83,11 @@ CONFIG = {
 }
 DROPOUT = 0.1
 INIT_STD = 0.02
-POSITION_SCALE = 0.1      # image_pos starts as 0.1 * 2-D sinusoid (rows in half the channels, columns in the other)
+# image_pos starts as a 2-D sinusoid (rows in half the channels, columns in the other) at full scale: at 0.1 scale the
+# patch content soon dwarfed it and "where" stayed at chance for a whole 2,400-step run (the answer logits of the four
+# quadrants within 0.15 of each other, no linear trace of the object's quadrant in the "?" token at any layer); in a
+# 300-step one-object A/B run, scale 1.0 answered "where" on one-object scenes 79% right vs 28% at 0.1.
+POSITION_SCALE = 1.0
 LR_MAX, LR_MIN, WARMUP = 2e-3, 1e-4, 150
 BETAS, WEIGHT_DECAY, CLIP = (0.9, 0.98), 0.05, 1.0
 # Auxiliary per-patch loss (training only, its heads are not part of the model): every image token, after all but
@@ -96,13 +100,20 @@ TRAIN_IMAGES = 24000      # pre-drawn once; every batch also flips half its imag
 # Curriculum: (name, steps, question-type mix, dropout, objects per scene). Scenes with one object first (answers
 # need no binding of the question's shape to one of several objects, so colour and position read-out form first),
 # colour and count weighted up, no dropout while these circuits form (as recall-lm does for its induction circuit);
-# then 1-2 objects; then the full task with dropout 0.1. (A first run here, all scenes from the start and
-# colour/count first, still answered "where" at chance after 500 steps.)
+# then 1-2 objects; then the full task with dropout 0.1.
 PHASES = [
     ('one-object', 300, {'color': 0.3, 'count': 0.3, 'exists': 0.2, 'where': 0.2}, 0.0, (1,)),
     ('two-objects', 400, {'color': 0.25, 'count': 0.25, 'exists': 0.25, 'where': 0.25}, 0.0, (1, 2)),
-    ('all', 1700, {'color': 0.25, 'count': 0.25, 'exists': 0.25, 'where': 0.25}, DROPOUT, (1, 2, 3)),
+    ('all', 2000, {'color': 0.25, 'count': 0.25, 'exists': 0.25, 'where': 0.25}, DROPOUT, (1, 2, 3)),
 ]
+# Stage 2: the full task again from stage 1's weights, with a fresh optimizer, a short low cosine and answers only
+# (the auxiliary heads are not part of the model folder, so `--stage1-from DIR` can resume from any folder this
+# script wrote). Stage 1's answer loss was still falling when its schedule reached the floor.
+REFINE_PHASES = [
+    ('refine', 1500, {'color': 0.2, 'count': 0.25, 'exists': 0.3, 'where': 0.25}, DROPOUT, (1, 2, 3)),
+]
+STAGE1_SCHEDULE = {'warmup': WARMUP, 'lr_max': LR_MAX, 'lr_min': LR_MIN, 'seed': SEED}
+STAGE2_SCHEDULE = {'warmup': 50, 'lr_max': 6e-4, 'lr_min': 3e-5, 'seed': SEED + 7}
 LOG_EVERY, PRINT_EVERY, PROBE_EVERY = 10, 50, 300
 
 
@@ -525,19 +536,17 @@ def per_answer(items, correct):
     return {t: {a: [c[0], c[1]] for a, c in sorted(row.items())} for t, row in table.items()}
 
 
-def learning_rate(step, total):
-    return cosine_learning_rate(step, total, WARMUP, LR_MAX, LR_MIN)
-
-
-def train(model, aux, data, phases, probe, aux_weight):
-    rng = random.Random(SEED)
-    dropout = MaskBank(DROPOUT, 6_000_000, SEED + 1)
+def train(model, aux, data, phases, probe, aux_weight, schedule, first_step=0):
+    """One stage: AdamW from fresh state, cosine lr over the stage's steps. Logged step numbers continue from
+    `first_step`, so the curves of both stages read as one run. aux_weight 0 trains on the answers alone."""
+    rng = random.Random(schedule['seed'])
+    dropout = MaskBank(DROPOUT, 6_000_000, schedule['seed'] + 1)
     aux_layer = CONFIG['n_layer'] - 1
     params = list(model.named_parameters()) + [('aux.' + n, p) for n, p in aux.named_parameters()]
     decay = [p for n, p in params if p.dim() == 2 and n != 'image_pos']
     no_decay = [p for n, p in params if not (p.dim() == 2 and n != 'image_pos')]
     optimizer = torch.optim.AdamW([{'params': decay, 'weight_decay': WEIGHT_DECAY},
-                                   {'params': no_decay, 'weight_decay': 0.0}], lr=LR_MAX, betas=BETAS)
+                                   {'params': no_decay, 'weight_decay': 0.0}], lr=schedule['lr_max'], betas=BETAS)
     total = sum(p[1] for p in phases)
     assert all(p[3] in (0.0, DROPOUT) for p in phases)
     history, evals = [], []
@@ -548,7 +557,7 @@ def train(model, aux, data, phases, probe, aux_weight):
         print(f'== phase {name}: steps={steps} mix={mix} dropout={p} objects={counts}', flush=True)
         drop = dropout if p > 0 else (lambda x: x)
         for _ in range(steps):
-            lr = learning_rate(step, total)
+            lr = cosine_learning_rate(step, total, schedule['warmup'], schedule['lr_max'], schedule['lr_min'])
             for group in optimizer.param_groups:
                 group['lr'] = lr
             batch = make_batch(rng, data, mix, counts)
@@ -577,7 +586,7 @@ def train(model, aux, data, phases, probe, aux_weight):
             window.append((answer_loss.item(), shape_loss.item(), colour_loss.item(), answer_acc, patch_acc))
             if step % LOG_EVERY == 0 or step == total:
                 mean = [round(sum(w[c] for w in window) / len(window), 5) for c in range(5)]
-                history.append({'step': step, 'phase': name, 'answer_loss': mean[0], 'aux_shape_loss': mean[1],
+                history.append({'step': first_step + step, 'phase': name, 'answer_loss': mean[0], 'aux_shape_loss': mean[1],
                                 'aux_colour_loss': mean[2], 'train_answer_acc': mean[3],
                                 'train_patch_shape_acc': mean[4], 'lr': round(lr, 7),
                                 'elapsed_s': round(time.time() - started, 1),
@@ -585,7 +594,7 @@ def train(model, aux, data, phases, probe, aux_weight):
                 window = []
                 if step % PRINT_EVERY == 0 or step == total:
                     h = history[-1]
-                    print(f"step {step:5d}/{total} {name} answer loss {h['answer_loss']:.4f} acc "
+                    print(f"step {first_step + step:5d}/{first_step + total} {name} answer loss {h['answer_loss']:.4f} acc "
                           f"{h['train_answer_acc']:.3f} | aux shape {h['aux_shape_loss']:.3f} (patch acc "
                           f"{h['train_patch_shape_acc']:.3f}) colour {h['aux_colour_loss']:.3f} | lr {lr:.2e} "
                           f"elapsed {h['elapsed_s']:.0f}s (cpu {h['cpu_s']:.0f}s)", flush=True)
@@ -594,8 +603,8 @@ def train(model, aux, data, phases, probe, aux_weight):
                 t0 = time.time()
                 correct, _ = score(model, probe['images'], probe['items'])
                 summary = summarise(probe['items'], correct)
-                evals.append({'step': step, 'elapsed_s': round(time.time() - started, 1), **summary})
-                print(f"  probe @ {step}: overall {summary['overall']:.3f} | " +
+                evals.append({'step': first_step + step, 'elapsed_s': round(time.time() - started, 1), **summary})
+                print(f"  probe @ {first_step + step}: overall {summary['overall']:.3f} | " +
                       ' '.join(f"{t} {summary[t]:.3f}" for t in QUESTION_TYPES) +
                       f' ({time.time() - t0:.1f}s)', flush=True)
     return {'steps': history, 'evals': evals, 'wall_s': round(time.time() - started, 1),
@@ -750,7 +759,11 @@ in **{result['cpu_s'] / 60:.1f} CPU-minutes** ({result['wall_s'] / 60:.1f} minut
   statistics as `nn.Dropout`, cheaper here); identity at inference.
 - AdamW (betas {BETAS}, weight decay {WEIGHT_DECAY} on matrices), lr {LR_MAX:g}, {WARMUP} warm-up steps, cosine to
   {LR_MIN:g}, gradient clip {CLIP}. Init N(0, {INIT_STD}) (c_proj / √(2·n_layer)), `image_pos` {POSITION_SCALE}·2-D
-  sinusoid (learnable), LayerNorm (1, 0), biases 0.
+  sinusoid (learnable; at 0.1 scale, as first tried, the patch content soon dwarfed the positions and "where" stayed
+  at chance for a whole run), LayerNorm (1, 0), biases 0.
+- Stage 2 (the `refine` phase) starts from stage 1's weights with a fresh AdamW, lr {STAGE2_SCHEDULE['lr_max']:g} with
+  {STAGE2_SCHEDULE['warmup']} warm-up steps then cosine to {STAGE2_SCHEDULE['lr_min']:g}, on the answers alone (auxiliary weight 0): stage 1's
+  answer loss was still falling when its schedule reached the floor.
 - Curriculum: one-object scenes first (no binding of the question's shape to one of several objects needed, so
   colour and position read-out form first; colour and count weighted up), then 1–2 objects, then the full task:
 
@@ -766,7 +779,8 @@ time every {LOG_EVERY} steps (`steps`), and a probe evaluation (seed {PROBE_SEED
 nohup setsid nice -n 19 env OMP_NUM_THREADS=1 /usr/bin/python3 tools/train_shapes_vqa.py > /tmp/shapes_vqa_train.log 2>&1 &
 ```
 (Debian's python3-torch and python3-onnx, and OpenBLAS for speed: see `../shared/notes/training-small-models.md`).
-`--quick --out DIR` runs a smoke test of the whole pipeline.
+`--quick --out DIR` runs a smoke test of the whole pipeline. `--stage1-from DIR` (a folder this script wrote)
+skips stage 1 and refines DIR's weights: the same model, most of an hour sooner.
 """
 
 
@@ -780,18 +794,20 @@ def main():
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--pilot', type=int, default=0, help='experiment: this many steps in total, no files')
     parser.add_argument('--aux-weight', type=float, default=AUX_WEIGHT)
+    parser.add_argument('--stage1-from', type=Path, help='a folder this script wrote: start stage 2 from its weights')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
 
-    phases = PHASES
+    phases, refine_phases = PHASES, REFINE_PHASES
     train_images = TRAIN_IMAGES
     if args.quick:
-        phases = [(n, 5, m, p, c) for n, _, m, p, c in PHASES]
+        phases, refine_phases = ([(n, 5, m, p, c) for n, _, m, p, c in stage] for stage in (PHASES, REFINE_PHASES))
         train_images = 200
     elif args.pilot:
         scale = args.pilot / sum(p[1] for p in PHASES)
         phases = [(n, max(1, round(s * scale)), m, p, c) for n, s, m, p, c in PHASES]
+        refine_phases = []
         train_images = min(TRAIN_IMAGES, args.pilot * BATCH_IMAGES // 3)
 
     t0 = time.time()
@@ -825,7 +841,23 @@ def main():
                 assert torch.allclose(split[r, 0], full, atol=1e-4), 'train_forward differs from forward'
     check_train_forward()
 
-    result = train(model, aux, data, phases, probe, args.aux_weight)
+    if args.stage1_from:
+        model.load_state_dict(read_safetensors(args.stage1_from / 'model.safetensors'))
+        stage1 = json.loads((args.stage1_from / 'training.json').read_text())
+        assert [p['name'] for p in stage1['phases']][:len(phases)] == [p[0] for p in phases], 'not a stage-1 folder'
+        stage1 = {k: stage1[k] for k in ('steps', 'evals', 'wall_s', 'cpu_s')}
+        print(f'stage 1 from {args.stage1_from} ({stage1["cpu_s"] / 60:.1f} CPU-minutes when it ran)', flush=True)
+    else:
+        stage1 = train(model, aux, data, phases, probe, args.aux_weight, STAGE1_SCHEDULE)
+    stage1_steps = sum(p[1] for p in phases)
+    stage2 = train(model, aux, data, refine_phases, probe, 0.0, STAGE2_SCHEDULE, stage1_steps) if refine_phases else \
+        {'steps': [], 'evals': [], 'wall_s': 0.0, 'cpu_s': 0.0}
+    for row in stage2['steps'] + stage2['evals']:  # one clock across both stages
+        row['elapsed_s'] = round(row['elapsed_s'] + stage1['wall_s'], 1)
+        if 'cpu_s' in row:
+            row['cpu_s'] = round(row['cpu_s'] + stage1['cpu_s'], 1)
+    result = {key: stage1[key] + stage2[key] for key in ('steps', 'evals', 'wall_s', 'cpu_s')}
+    phases = phases + refine_phases
     model.eval()
     check_train_forward()
 
@@ -899,6 +931,8 @@ def main():
                 'threads': torch.get_num_threads(), 'wall_s': result['wall_s'], 'cpu_s': result['cpu_s'],
                 'quick': args.quick, 'train_images': train_images,
                 'phases': [{'name': n, 'steps': s, 'mix': m, 'dropout': p, 'objects': c} for n, s, m, p, c in phases],
+                'stages': {'1': {'phases': len(phases) - len(refine_phases), **STAGE1_SCHEDULE},
+                           '2': {'phases': len(refine_phases), 'aux_weight': 0.0, **STAGE2_SCHEDULE}},
                 'hyperparameters': {'lr_max': LR_MAX, 'lr_min': LR_MIN, 'warmup': WARMUP, 'betas': BETAS,
                                     'weight_decay': WEIGHT_DECAY, 'clip': CLIP, 'dropout': DROPOUT,
                                     'init_std': INIT_STD, 'aux_weight': args.aux_weight,
