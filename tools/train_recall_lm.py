@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_tiny_gpt2 import TinyGpt2, read_safetensors, write_safetensors  # noqa: E402
-from training_common import keep_freed_memory, cosine_learning_rate  # noqa: E402
+from training_common import NO_STAGE, cosine_learning_rate, joined_stages, keep_freed_memory, stage1_record  # noqa: E402
 import recall_lm_data as data  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -452,20 +452,12 @@ def main():
 
     if args.stage1_from:
         model.load_state_dict(read_safetensors(args.stage1_from / 'model.safetensors'))
-        stage1 = json.loads((args.stage1_from / 'training.json').read_text())
-        assert [p['name'] for p in stage1['phases']][:len(phases)] == [p[0] for p in phases], 'not a stage-1 folder'
-        stage1 = {k: stage1[k] for k in ('steps', 'evals', 'wall_s', 'cpu_s')}
-        print(f'stage 1 from {args.stage1_from} ({stage1["cpu_s"] / 60:.1f} CPU-minutes when it ran)', flush=True)
+        stage1 = stage1_record(args.stage1_from, [p[0] for p in phases])
     else:
         stage1 = train(model, phases, probe, STAGE1_SCHEDULE)
     stage1_steps = sum(p[3] for p in phases)
-    stage2 = train(model, refine_phases, probe, STAGE2_SCHEDULE, stage1_steps) if refine_phases else \
-        {'steps': [], 'evals': [], 'wall_s': 0.0, 'cpu_s': 0.0}
-    for row in stage2['steps'] + stage2['evals']:  # one clock across both stages
-        row['elapsed_s'] = round(row['elapsed_s'] + stage1['wall_s'], 1)
-        if 'cpu_s' in row:
-            row['cpu_s'] = round(row['cpu_s'] + stage1['cpu_s'], 1)
-    result = {key: stage1[key] + stage2[key] for key in ('steps', 'evals', 'wall_s', 'cpu_s')}
+    stage2 = train(model, refine_phases, probe, STAGE2_SCHEDULE, stage1_steps) if refine_phases else NO_STAGE
+    result = joined_stages(stage1, stage2)
     result['phases'] = phases + refine_phases
     result['probe_per_cell'] = probe_per_cell
     model.eval()
