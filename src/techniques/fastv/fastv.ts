@@ -75,7 +75,7 @@ export const fastv: Technique = {
       key: 'layer', label: 'Prune at layer K', kind: 'int', min: 1, max: 47, step: 1, default: 1,
       help: 'Tokens are removed at the input of layer K, scored by layer K−1 (the paper uses K=2 of LLaVA\'s 32 layers; our models have 2–4).',
     },
-    { key: 'ratio', label: 'Drop ratio R', kind: 'float', min: 0, max: 0.95, step: 0.05, default: 0.5, help: 'Fraction of context tokens removed (the last token always stays).' },
+    { key: 'ratio', label: 'Drop ratio R', kind: 'float', min: 0, max: 0.95, step: 0.05, default: 0.5, help: 'Fraction of prunable tokens removed: the last token always stays, and so does a VLM\'s whole question (only image tokens are pruned).' },
     {
       key: 'queries',
       label: 'Scored by',
