@@ -84,10 +84,11 @@ class Attention(torch.nn.Module):
 
 
 class Mlp(torch.nn.Module):
-    def __init__(self, n_embd):
+    def __init__(self, n_embd, n_inner=None):
         super().__init__()
-        self.c_fc = Conv1D(n_embd, 4 * n_embd)
-        self.c_proj = Conv1D(4 * n_embd, n_embd)
+        n_inner = n_inner or 4 * n_embd  # GPT-2's `"n_inner": null`
+        self.c_fc = Conv1D(n_embd, n_inner)
+        self.c_proj = Conv1D(n_inner, n_embd)
 
     def forward(self, x):
         return self.c_proj(gelu_new(self.c_fc(x)))
@@ -150,7 +151,8 @@ def initialise(model, generator):
 
 
 def write_safetensors(path, tensors):
-    """Writes the safetensors format by hand (the `safetensors` package is not installable here)."""
+    """Writes the safetensors format by hand (the `safetensors` package is not installable here), reads the file
+    back and checks that every tensor round-trips exactly; returns what was read."""
     header = {'__metadata__': {'format': 'pt'}}
     blobs = []
     offset = 0
@@ -167,10 +169,15 @@ def write_safetensors(path, tensors):
         f.write(header_bytes)
         for blob in blobs:
             f.write(blob)
+    reloaded = read_safetensors(path)
+    assert list(reloaded) == list(tensors), 'safetensors round trip changed the tensor list'
+    for name, tensor in tensors.items():
+        assert torch.equal(reloaded[name], tensor.detach().to(torch.float32)), f'safetensors round trip changed {name}'
+    return reloaded
 
 
 def read_safetensors(path):
-    """Minimal reader used only to prove the written file round-trips."""
+    """Minimal reader for the files write_safetensors writes (float32 only)."""
     raw = path.read_bytes()
     (header_length,) = struct.unpack('<Q', raw[:8])
     header = json.loads(raw[8:8 + header_length])
@@ -273,10 +280,6 @@ def main():
 
     safetensors_path = MODEL_DIR / 'model.safetensors'
     write_safetensors(safetensors_path, tensors)
-    reloaded = read_safetensors(safetensors_path)
-    assert list(reloaded) == list(tensors), 'safetensors round trip changed the tensor list'
-    for name, tensor in tensors.items():
-        assert torch.equal(reloaded[name], tensor), f'safetensors round trip changed {name}'
 
     onnx_path = MODEL_DIR / 'onnx/model.onnx'
     with torch.no_grad():

@@ -487,8 +487,6 @@ def main():
     tensors = model.state_dict()
     assert 'lm_head.weight' not in tensors
     write_safetensors(out / 'model.safetensors', tensors)
-    reloaded = read_safetensors(out / 'model.safetensors')
-    assert list(reloaded) == list(tensors) and all(torch.equal(reloaded[k], v) for k, v in tensors.items())
 
     (out / 'tokenizer.json').write_text(json.dumps(tokenizer_json(), ensure_ascii=False, indent=1) + '\n')
     (out / 'tokenizer_config.json').write_text(json.dumps({
