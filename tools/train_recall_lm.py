@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_tiny_gpt2 import TinyGpt2, read_safetensors, write_safetensors  # noqa: E402
-from training_common import NO_STAGE, cosine_learning_rate, joined_stages, keep_freed_memory, stage1_record  # noqa: E402
+from training_common import NO_STAGE, MaskBank, cosine_learning_rate, joined_stages, keep_freed_memory, stage1_record  # noqa: E402
 import recall_lm_data as data  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -81,24 +81,6 @@ REFINE_PHASES = [
 REFINE_LR_MAX, REFINE_LR_MIN, REFINE_WARMUP = 2e-3, 1e-4, 50
 REFINE_SEED = SEED + 7
 LOG_EVERY, PRINT_EVERY = 10, 50
-
-
-class MaskBank:
-    """Dropout with a pre-generated, seeded bank of keep/scale values sliced at random offsets.
-
-    Same Bernoulli(1-p)/(1-p) statistics as nn.Dropout at a fraction of the cost: this torch build draws random
-    numbers slowly, and the B*H*T*T attention-probability dropout dominated a step at T=1024.
-    """
-
-    def __init__(self, p, size, seed):
-        generator = torch.Generator().manual_seed(seed)
-        self.bank = (torch.rand(size, generator=generator) >= p).float().div_(1.0 - p)
-        self.rng = random.Random(seed)
-
-    def __call__(self, x):
-        n = x.numel()
-        start = self.rng.randrange(self.bank.numel() - n + 1)
-        return x * self.bank[start:start + n].view(x.shape)
 
 
 class RecallLm(TinyGpt2):

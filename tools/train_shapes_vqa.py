@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_tiny_gpt2 import Conv1D, Mlp, read_safetensors, write_safetensors  # noqa: E402
-from training_common import NO_STAGE, cosine_learning_rate, joined_stages, keep_freed_memory, stage1_record  # noqa: E402
+from training_common import NO_STAGE, MaskBank, cosine_learning_rate, joined_stages, keep_freed_memory, stage1_record  # noqa: E402
 import shapes_data  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -383,22 +383,6 @@ class AuxHeads(torch.nn.Module):
     def forward(self, x):
         x = self.ln(x)
         return self.shape(x), self.colour(x)
-
-
-class MaskBank:
-    """Dropout with a pre-generated, seeded bank of keep/scale values sliced at random offsets: the same
-    Bernoulli(1-p)/(1-p) statistics as nn.Dropout at a fraction of the cost (this torch build draws random numbers
-    slowly). As in tools/train_recall_lm.py."""
-
-    def __init__(self, p, size, seed):
-        generator = torch.Generator().manual_seed(seed)
-        self.bank = (torch.rand(size, generator=generator) >= p).float().div_(1.0 - p)
-        self.rng = random.Random(seed)
-
-    def __call__(self, x):
-        n = x.numel()
-        start = self.rng.randrange(self.bank.numel() - n + 1)
-        return x * self.bank[start:start + n].view(x.shape)
 
 
 def initialise(model, aux, seed):
