@@ -4,6 +4,8 @@ export const enum DropoutSite {
   Embedding = 1,
   Attention = 2,
   Residual = 3,
+  /** One draw per (sample, sublayer): whether a 'layer'-kind site drops the whole sublayer. */
+  Sublayer = 4,
 }
 
 export interface DropoutStream {

@@ -2,16 +2,13 @@ import type { TransformerConfig } from '../models/config';
 import type { LayerWeights, TransformerWeights } from '../models/modelWeights';
 import { softmax } from './distributions';
 import { Frame, type GpuContext, readFloat32, readInt32 } from './gpuContext';
-import { KernelRecorder, type DropoutArgs } from './kernels';
+import { elementDropout } from './dropoutSites';
+import { KernelRecorder } from './kernels';
+import { layerSteps, tokensAfterLayer, type GpuLayerRun } from './layerSteps';
 import { blockCount, lastVisibleBlock, type ExecutionPlan, type KeyBlockLists } from './plan';
-import { DropoutSite } from './random';
 import type { AttentionCapture, ForwardResult, TimingMethod } from './result';
 
-interface LayerBuffers {
-  ln1Weight: GPUBuffer; ln1Bias: GPUBuffer; attnQkvWeight: GPUBuffer; attnQkvBias: GPUBuffer;
-  attnProjWeight: GPUBuffer; attnProjBias: GPUBuffer; ln2Weight: GPUBuffer; ln2Bias: GPUBuffer;
-  mlpFcWeight: GPUBuffer; mlpFcBias: GPUBuffer; mlpProjWeight: GPUBuffer; mlpProjBias: GPUBuffer;
-}
+type LayerBuffers = Record<keyof LayerWeights, GPUBuffer>;
 
 export interface ForwardOptions {
   /** Layers whose attention probabilities are read back for display (the plan must capture them). */
@@ -119,7 +116,7 @@ export class TransformerEngine {
     this.#validate(plan, ids, options.pixels);
     const samples = plan.dropout?.samples ?? 1;
     const vocab = this.config.vocab_size;
-    const logitRows = plan.logitsRows === 'all' ? plan.layers[plan.layers.length - 1]!.tokens : 1;
+    const logitRows = plan.logitsRows === 'all' ? tokensAfterLayer(plan, plan.layers[plan.layers.length - 1]!) : 1;
     const logitsSum = new Float32Array(logitRows * vocab);
     const sampleProbs = new Float32Array(samples * vocab);
     const times: number[] = [];
@@ -168,25 +165,15 @@ export class TransformerEngine {
   private async runSample(plan: ExecutionPlan, ids: readonly number[], sample: number, options: ForwardOptions, readBack: boolean) {
     const context = this.#context;
     const device = context.device;
-    const { n_embd: channels, n_head: heads, n_inner: inner, vocab_size: vocab, layer_norm_epsilon: epsilon, activation } = this.config;
-    const headDim = channels / heads;
+    const { n_embd: channels, n_head: heads, n_inner: inner, vocab_size: vocab, layer_norm_epsilon: epsilon } = this.config;
     const inputTokens = plan.inputTokens;
     const frame = new Frame(context);
-    const dropout = plan.dropout;
-    const dropoutAt = (site: DropoutSite, rate: number, layer: number): DropoutArgs | undefined =>
-      dropout && rate > 0 ? { rate, seed: dropout.seed, sample, site, layer } : undefined;
 
     try {
       const hiddenBytes = inputTokens * channels * 4;
-      let x = frame.storage(hiddenBytes, 'hidden A');
-      let spare = frame.storage(hiddenBytes, 'hidden B');
-      const normed = frame.storage(hiddenBytes, 'normed');
-      const qkv = frame.storage(hiddenBytes * 3, 'qkv');
-      const attended = frame.storage(hiddenBytes, 'attention out');
-      const mlp = frame.storage(inputTokens * inner * 4, 'mlp hidden');
-      let positions = frame.storageWith(Int32Array.from({ length: inputTokens }, (_, i) => i), 'positions');
-      // Each prune step writes its survivors' positions to a fresh buffer, so every layer's positions stay readable.
-      const positionSnapshots = [{ fromLayer: 0, tokens: inputTokens, buffer: positions }];
+      const initialPositions = frame.storageWith(Int32Array.from({ length: inputTokens }, (_, i) => i), 'positions');
+      // Each reduction writes its survivors' positions to a fresh buffer, so every layer's positions stay readable.
+      const positionSnapshots = [{ fromLayer: 0, tokens: inputTokens, buffer: initialPositions }];
 
       const probsByLayer = new Map<number, GPUBuffer>();
       for (const layer of plan.layers) {
@@ -201,7 +188,8 @@ export class TransformerEngine {
         };
       });
 
-      const finalTokens = plan.layers[plan.layers.length - 1]!.tokens;
+      const lastLayer = plan.layers[plan.layers.length - 1]!;
+      const finalTokens = tokensAfterLayer(plan, lastLayer);
       const logitRows = plan.logitsRows === 'all' ? finalTokens : 1;
       const logits = frame.storage(logitRows * vocab * 4, 'logits');
 
@@ -213,69 +201,43 @@ export class TransformerEngine {
         querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
       );
       const kernels = new KernelRecorder(context, frame, pass);
+      // Steps swap the residual stream's buffers and replace positions as they go; each layer sets its own weights.
+      const run: GpuLayerRun = {
+        weights: this.#layers[0]!,
+        keyBlocks: blockBuffers[0]!,
+        kernels,
+        frame,
+        x: frame.storage(hiddenBytes, 'hidden A'),
+        spare: frame.storage(hiddenBytes, 'hidden B'),
+        normed: frame.storage(hiddenBytes, 'normed'),
+        qkv: frame.storage(hiddenBytes * 3, 'qkv'),
+        attended: frame.storage(hiddenBytes, 'attention out'),
+        hidden: frame.storage(inputTokens * inner * 4, 'mlp hidden'),
+        positions: initialPositions,
+        probs: probsByLayer,
+        onPositions: (fromLayer, tokens, buffer) => positionSnapshots.push({ fromLayer, tokens, buffer }),
+      };
 
-      const embedDropout = dropoutAt(DropoutSite.Embedding, dropout?.rates.embedding ?? 0, 0);
+      const embedDropout = elementDropout(plan.dropout, 'embedding', 0, sample);
       const imageTokens = this.config.imageTokens;
       if (this.#patches && this.config.image) {
         const { patch, grid, channels: imageChannels } = this.config.image;
         const pixels = frame.storageWith(options.pixels!, 'pixels');
-        kernels.patchEmbed({ ...this.#patches, pixels, out: x, channels, patch, grid, imageChannels, dropout: embedDropout });
+        kernels.patchEmbed({ ...this.#patches, pixels, out: run.x, channels, patch, grid, imageChannels, dropout: embedDropout });
       }
       if (this.#tokens && ids.length > 0) {
         const idBuffer = frame.storageWith(Uint32Array.from(ids), 'ids');
-        kernels.embed({ ids: idBuffer, ...this.#tokens, out: x, tokens: ids.length, channels, rowOffset: imageTokens, dropout: embedDropout });
+        kernels.embed({ ids: idBuffer, ...this.#tokens, out: run.x, tokens: ids.length, channels, rowOffset: imageTokens, dropout: embedDropout });
       }
 
-      let tokens = inputTokens;
-      for (const layerPlan of plan.layers) {
-        const l = layerPlan.index;
-        const step = plan.pruning.find((p) => p.beforeLayer === l);
-        if (step) {
-          const probs = probsByLayer.get(step.scoreFromLayer);
-          if (!probs) throw new Error(`prune step before layer ${l} needs the attention of layer ${step.scoreFromLayer}, which the plan does not capture`);
-          const scores = frame.storage(tokens * 4, 'scores');
-          const keepMask = frame.storage(tokens * 4, 'keep mask');
-          const offsets = frame.storage(tokens * 4, 'offsets');
-          kernels.scoreTokens({ source: step.scorer.source, constants: step.scorer.constants, probs, scores, heads, tokens });
-          kernels.selectKeep({ scores, keepMask, tokens, keep: step.keep });
-          kernels.prefixSum({ keepMask, offsets, tokens });
-          const survivorPositions = frame.storage(step.keep * 4, `positions from layer ${l}`);
-          kernels.gatherRows({ keepMask, offsets, x, positions, out: spare, outPositions: survivorPositions, tokens, channels });
-          [x, spare] = [spare, x];
-          positions = survivorPositions;
-          positionSnapshots.push({ fromLayer: l, tokens: step.keep, buffer: survivorPositions });
-          tokens = step.keep;
-        }
-        if (tokens !== layerPlan.tokens) throw new Error(`layer ${l}: plan says ${layerPlan.tokens} tokens, pruning left ${tokens}`);
-
-        const w = this.#layers[l]!;
-        kernels.layerNorm({ x, gamma: w.ln1Weight, beta: w.ln1Bias, out: normed, rows: tokens, channels, rowOffset: 0, epsilon });
-        kernels.matmul({ a: normed, w: w.attnQkvWeight, bias: w.attnQkvBias, out: qkv, m: tokens, n: 3 * channels, k: channels });
-        const attentionDropout = dropoutAt(DropoutSite.Attention, dropout?.rates.attention ?? 0, l);
-        const probs = probsByLayer.get(l);
-        kernels.attention({
-          qkv, blockCounts: blockBuffers[l]!.counts, blockIndices: blockBuffers[l]!.indices, out: attended,
-          tokens, heads, headDim, maxKeyBlocks: blockBuffers[l]!.maxKeyBlocks, bidirectionalPrefix: layerPlan.bidirectionalPrefix,
-          probs, dropout: attentionDropout,
-        });
-        const attnResidualDropout = dropoutAt(DropoutSite.Residual, dropout?.rates.residual ?? 0, 2 * l);
-        kernels.matmul({
-          a: attended, w: w.attnProjWeight, bias: w.attnProjBias, out: spare, m: tokens, n: channels, k: channels, residual: x,
-          dropout: attnResidualDropout,
-        });
-        [x, spare] = [spare, x];
-        kernels.layerNorm({ x, gamma: w.ln2Weight, beta: w.ln2Bias, out: normed, rows: tokens, channels, rowOffset: 0, epsilon });
-        kernels.matmul({ a: normed, w: w.mlpFcWeight, bias: w.mlpFcBias, out: mlp, m: tokens, n: inner, k: channels, activation });
-        const mlpResidualDropout = dropoutAt(DropoutSite.Residual, dropout?.rates.residual ?? 0, 2 * l + 1);
-        kernels.matmul({
-          a: mlp, w: w.mlpProjWeight, bias: w.mlpProjBias, out: spare, m: tokens, n: channels, k: inner, residual: x,
-          dropout: mlpResidualDropout,
-        });
-        [x, spare] = [spare, x];
+      for (const layer of plan.layers) {
+        run.weights = this.#layers[layer.index]!;
+        run.keyBlocks = blockBuffers[layer.index]!;
+        for (const step of layerSteps(plan, layer, sample)) step.gpu(run);
       }
 
-      kernels.layerNorm({ x, gamma: this.#lnFWeight, beta: this.#lnFBias, out: normed, rows: logitRows, channels, rowOffset: tokens - logitRows, epsilon });
-      kernels.lmHead({ x: normed, wte: this.#headWeight, bias: this.#headBias, out: logits, m: logitRows, vocab, channels });
+      kernels.layerNorm({ x: run.x, gamma: this.#lnFWeight, beta: this.#lnFBias, out: run.normed, rows: logitRows, channels, rowOffset: finalTokens - logitRows, epsilon });
+      kernels.lmHead({ x: run.normed, wte: this.#headWeight, bias: this.#headBias, out: logits, m: logitRows, vocab, channels });
       pass.end();
 
       const timestamps = querySet ? frame.queryResolve(16, 'timestamps') : undefined;

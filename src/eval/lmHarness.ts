@@ -64,7 +64,7 @@ async function greedyAnswer(
   const teacherForced = [...promptIds, ...answerIds.slice(0, -1)];
   const probe = buildPlan(engine.config, teacherForced.length, active);
   // Monte-Carlo dropout must average probabilities, which the engine reports for the last row only.
-  if (probe.pruning.length === 0 && (probe.dropout?.samples ?? 1) === 1) {
+  if (probe.reductions.length === 0 && (probe.dropout?.samples ?? 1) === 1) {
     const { result } = await run(teacherForced, 'all');
     const rowOf = (t: number) => result.logits.subarray(t * vocab, (t + 1) * vocab);
     const correct = answerIds.every((id, i) => argmax(rowOf(promptIds.length - 1 + i)) === id);

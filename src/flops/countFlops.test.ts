@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type PruneStep } from '../engine/plan';
+import { allHeads, denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type ReductionStep } from '../engine/plan';
 import { parseModelConfig, type TransformerConfig } from '../models/config';
 import { buildPlan } from '../techniques/buildPlan';
 import { FLOP_CONVENTION, countFlops, countPairs, densePairs, densePlanFor, denseReference, tilePairs } from './countFlops';
@@ -29,8 +29,8 @@ function densePlan(config: TransformerConfig, tokens: number, blockSize: number,
     config,
     inputTokens: tokens,
     blockSize,
-    layers: Array.from({ length: config.n_layer }, (_, index) => ({ index, tokens, bidirectionalPrefix: 0, keyBlocks, captureAttention: false })),
-    pruning: [],
+    layers: Array.from({ length: config.n_layer }, (_, index) => ({ index, tokens, bidirectionalPrefix: 0, heads: allHeads(config), keyBlocks, captureAttention: false })),
+    reductions: [],
     dropout: null,
     logitsRows,
     techniques: [],
@@ -171,7 +171,10 @@ describe('countFlops with techniques', () => {
     const k = 20;
     const K = 2;
     const scorer = { source: '', constants: {}, macs: 1234, reference: () => new Float32Array(n) };
-    const step: PruneStep = { technique: 'fastv', beforeLayer: K, scoreFromLayer: K - 1, tokensBefore: n, keep: k, scorer };
+    const step: ReductionStep = {
+      technique: 'fastv', layer: K, point: 'input', input: { kind: 'attention-probs', layer: K - 1 }, kind: 'select',
+      tokensBefore: n, keep: k, bidirectionalPrefix: 0, protectedTail: 1, scorer,
+    };
     const keyN = denseKeyBlocks(n, 2, 0, 16);
     const keyK = denseKeyBlocks(k, 2, 0, 16);
     const plan: ExecutionPlan = {
@@ -182,10 +185,11 @@ describe('countFlops with techniques', () => {
         index,
         tokens: index < K ? n : k,
         bidirectionalPrefix: 0,
+        heads: allHeads(config),
         keyBlocks: index < K ? keyN : keyK,
         captureAttention: index === K - 1,
       })),
-      pruning: [step],
+      reductions: [step],
       dropout: null,
       logitsRows: 'last',
       techniques: ['fastv'],
@@ -224,7 +228,11 @@ describe('countFlops with techniques', () => {
     const base = densePlan(tiny, 37, 16, 'last');
     const plan: ExecutionPlan = {
       ...base,
-      dropout: { rates: { embedding: 0.1, attention: 0.1, residual: 0 }, seed: 7, samples: 3 },
+      dropout: {
+        sites: [{ site: 'embedding', kind: 'element', rate: 0.1 }, { site: 'attention-probs', kind: 'element', rate: 0.1 }],
+        seed: 7,
+        samples: 3,
+      },
       techniques: ['mc-dropout'],
     };
     const plain = countFlops(base);

@@ -1,5 +1,6 @@
-import { denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type LayerPlan } from '../engine/plan';
-import type { TransformerConfig } from '../models/config';
+import { samplesDiffer } from '../engine/dropoutSites';
+import { layerSteps, tokensAfterLayer, type MatmulMacs, type NonMatmulParts } from '../engine/layerSteps';
+import { allHeads, denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type LayerPlan } from '../engine/plan';
 
 /** Tooltip text for the FLOPs panel: which convention every number in a FlopReport follows. */
 export const FLOP_CONVENTION =
@@ -7,41 +8,7 @@ export const FLOP_CONVENTION =
   'LayerNorm, bias, residual add, GELU, softmax, dropout masks and token compaction are a separate ' +
   '"non-matmul" bucket (DeepSpeed rules: LayerNorm 5·numel, the others numel): drop it to compare with fvcore, keep it to compare with DeepSpeed.';
 
-/** Multiply-accumulates of one layer, per matmul of the GPT-2 block (attention counted on executed pairs). */
-export interface MatmulMacs {
-  /** c_attn: n·d·3d. */
-  qkv: number;
-  /** QKᵀ: executed pairs · dh, summed over heads. */
-  attnScores: number;
-  /** P·V: executed pairs · dh, summed over heads. */
-  attnValues: number;
-  /** attention c_proj: n·d·d. */
-  attnProj: number;
-  /** mlp c_fc: n·d·m (m = n_inner, 4d in GPT-2). */
-  mlpUp: number;
-  /** mlp c_proj: n·m·d. */
-  mlpDown: number;
-  /** Technique overhead run at this layer's input (token-pruning scorers). */
-  overhead: number;
-}
-
-/** Elementwise work under DeepSpeed's rules (not multiplied by 2: one element = one FLOP). */
-export interface NonMatmulParts {
-  /** 5·numel per LayerNorm (affine). */
-  layerNorm: number;
-  /** numel per bias add (c_attn, c_proj, c_fc, mlp c_proj). */
-  bias: number;
-  /** numel per residual add (and the token + position embedding add). */
-  residual: number;
-  /** numel of the executed score pairs. */
-  softmax: number;
-  /** numel of the MLP hidden activations. */
-  gelu: number;
-  /** Elements masked by dropout sites whose rate is above 0. */
-  dropout: number;
-  /** Token pruning's selection/compaction: tokensBefore per prune step. */
-  compaction: number;
-}
+export type { MatmulMacs, NonMatmulParts } from '../engine/layerSteps';
 
 export interface OverheadItem {
   technique: string;
@@ -88,11 +55,10 @@ export interface EmbeddingFlops {
 export interface LmHeadFlops {
   /** 1 for logitsRows 'last', else the tokens surviving the last layer. */
   rows: number;
-  /** rows·d·V (V: vocabulary or a classifier's labels) plus overhead of prune steps placed after the last layer. */
+  /** rows·d·V (V: vocabulary or a classifier's labels). */
   macs: number;
-  overhead: OverheadItem[];
   flops: number;
-  /** ln_f on the logits rows (5·rows·d), a classifier's bias (rows·V), compaction of prune steps after the last layer. */
+  /** ln_f on the logits rows (5·rows·d) and a classifier's bias (rows·V). */
   nonMatmul: number;
   nonMatmulParts: NonMatmulParts;
 }
@@ -121,11 +87,14 @@ export interface FlopReport {
   samples: number;
   techniques: string[];
   embedding: EmbeddingFlops;
+  /** Of Monte-Carlo sample 0 (every sample, unless a 'layer'-kind dropout site makes their work differ). */
   layers: LayerFlops[];
   lmHead: LmHeadFlops;
-  /** One forward pass. */
+  /** One forward pass: sample 0. */
   perSample: FlopTotals;
-  /** perSample × samples. */
+  /** MACs of each Monte-Carlo sample. */
+  sampleMacs: number[];
+  /** Every sample's work summed. */
   total: FlopTotals;
   executedPairs: number;
   usefulPairs: number;
@@ -197,53 +166,31 @@ export function countPairs(lists: KeyBlockLists, tokens: number, blockSize: numb
   return { executed, useful };
 }
 
-function dropoutRates(plan: ExecutionPlan): { embedding: boolean; attention: boolean; residual: boolean } {
-  const rates = plan.dropout?.rates;
-  return {
-    embedding: (rates?.embedding ?? 0) > 0,
-    attention: (rates?.attention ?? 0) > 0,
-    residual: (rates?.residual ?? 0) > 0,
-  };
+function emptyMacs(): MatmulMacs {
+  return { qkv: 0, attnScores: 0, attnValues: 0, attnProj: 0, mlpUp: 0, mlpDown: 0, overhead: 0 };
 }
 
-function countLayer(plan: ExecutionPlan, layer: LayerPlan): LayerFlops {
-  const config: TransformerConfig = plan.config;
+/** Sums the costs of the steps `layer` runs in `sample` (src/engine/layerSteps.ts). */
+function countLayer(plan: ExecutionPlan, layer: LayerPlan, sample: number): LayerFlops {
+  const { config } = plan;
   const n = layer.tokens;
-  const d = config.n_embd;
   const heads = config.n_head;
-  const dh = d / heads;
-  const m = config.n_inner;
-  const drop = dropoutRates(plan);
-
-  const pairs = countPairs(layer.keyBlocks, n, plan.blockSize, layer.bidirectionalPrefix);
-  const overhead: OverheadItem[] = plan.pruning
-    .filter((step) => step.beforeLayer === layer.index)
-    .map((step) => ({ technique: step.technique, macs: step.scorer.macs }));
-  const compaction = plan.pruning
-    .filter((step) => step.beforeLayer === layer.index)
-    .reduce((sum, step) => sum + step.tokensBefore, 0);
-
-  const macs: MatmulMacs = {
-    qkv: n * d * 3 * d,
-    attnScores: pairs.executed * dh,
-    attnValues: pairs.executed * dh,
-    attnProj: n * d * d,
-    mlpUp: n * d * m,
-    mlpDown: n * m * d,
-    overhead: overhead.reduce((sum, item) => sum + item.macs, 0),
-  };
+  const dh = config.n_embd / heads;
+  const macs = emptyMacs();
+  let nonMatmulParts = emptyParts();
+  const pairs: PairCount = { executed: 0, useful: 0 };
+  const overhead: OverheadItem[] = [];
+  for (const { cost } of layerSteps(plan, layer, sample)) {
+    for (const [part, value] of Object.entries(cost.macs ?? {}) as [keyof MatmulMacs, number][]) macs[part] += value;
+    nonMatmulParts = addParts(nonMatmulParts, { ...emptyParts(), ...cost.nonMatmul });
+    if (cost.pairs) {
+      pairs.executed += cost.pairs.executed;
+      pairs.useful += cost.pairs.useful;
+    }
+    if (cost.technique) overhead.push({ technique: cost.technique, macs: cost.macs?.overhead ?? 0 });
+  }
   const macsTotal = macs.qkv + macs.attnScores + macs.attnValues + macs.attnProj + macs.mlpUp + macs.mlpDown + macs.overhead;
   const usefulMacsTotal = macsTotal - 2 * (pairs.executed - pairs.useful) * dh;
-
-  const nonMatmulParts: NonMatmulParts = {
-    layerNorm: 2 * 5 * n * d, // ln_1, ln_2
-    bias: n * 3 * d + n * d + n * m + n * d, // c_attn, c_proj, c_fc, mlp c_proj
-    residual: 2 * n * d,
-    softmax: pairs.executed,
-    gelu: n * m,
-    dropout: (drop.attention ? pairs.executed : 0) + (drop.residual ? 2 * n * d : 0),
-    compaction,
-  };
   const nonMatmul = sumParts(nonMatmulParts);
   const denseMaskPairs = heads * densePairs(n, layer.bidirectionalPrefix);
 
@@ -286,15 +233,15 @@ export function countFlops(plan: ExecutionPlan): FlopReport {
   const { config } = plan;
   const d = config.n_embd;
   const vocab = config.vocab_size;
-  const drop = dropoutRates(plan);
 
   const patches = config.image ? config.image.grid ** 2 : 0;
   const embeddingMacs = config.image ? patches * config.image.channels * config.image.patch ** 2 * d : 0;
+  const embeddingDropout = plan.dropout?.sites.some((rule) => rule.site === 'embedding' && rule.rate > 0) ?? false;
   const embeddingParts: NonMatmulParts = {
     ...emptyParts(),
     bias: patches * d, // patch projection bias
     residual: plan.inputTokens * d, // + position embedding, on every row
-    dropout: drop.embedding ? plan.inputTokens * d : 0,
+    dropout: embeddingDropout ? plan.inputTokens * d : 0,
   };
   const embedding: EmbeddingFlops = {
     tokens: plan.inputTokens,
@@ -303,49 +250,40 @@ export function countFlops(plan: ExecutionPlan): FlopReport {
     nonMatmulParts: embeddingParts,
   };
 
-  const layers = plan.layers.map((layer) => countLayer(plan, layer));
-
-  // Prune steps placed after the last layer (none in practice) shrink the LM head's rows; their cost lands there.
-  const layerIndices = new Set(plan.layers.map((layer) => layer.index));
-  const lateSteps = plan.pruning
-    .filter((step) => !layerIndices.has(step.beforeLayer))
-    .sort((a, b) => a.beforeLayer - b.beforeLayer);
-  let survivors = plan.layers.at(-1)?.tokens ?? plan.inputTokens;
-  for (const step of lateSteps) if (step.beforeLayer >= plan.layers.length) survivors = step.keep;
+  const lastLayer = plan.layers.at(-1);
+  const survivors = lastLayer ? tokensAfterLayer(plan, lastLayer) : plan.inputTokens;
   const rows = plan.logitsRows === 'last' ? Math.min(1, survivors) : survivors;
-  const headOverhead = lateSteps.map((step) => ({ technique: step.technique, macs: step.scorer.macs }));
-  const headMacs = rows * d * vocab + headOverhead.reduce((sum, item) => sum + item.macs, 0);
+  const headMacs = rows * d * vocab;
   const headParts: NonMatmulParts = {
     ...emptyParts(),
     layerNorm: 5 * rows * d, // ln_f
     bias: config.labels ? rows * vocab : 0, // a classifier's bias; tied LM heads have none
-    compaction: lateSteps.reduce((sum, step) => sum + step.tokensBefore, 0),
   };
-  const lmHead: LmHeadFlops = {
-    rows,
-    macs: headMacs,
-    overhead: headOverhead,
-    flops: 2 * headMacs,
-    nonMatmul: sumParts(headParts),
-    nonMatmulParts: headParts,
-  };
+  const lmHead: LmHeadFlops = { rows, macs: headMacs, flops: 2 * headMacs, nonMatmul: sumParts(headParts), nonMatmulParts: headParts };
 
-  let macs = headMacs + embeddingMacs;
-  let usefulMacs = headMacs + embeddingMacs;
-  let parts = addParts(embeddingParts, headParts);
-  let executedPairs = 0;
-  let usefulPairs = 0;
-  let densePairTotal = 0;
-  for (const layer of layers) {
-    macs += layer.macsTotal;
-    usefulMacs += layer.usefulMacsTotal;
-    parts = addParts(parts, layer.nonMatmulParts);
-    executedPairs += layer.executedPairs;
-    usefulPairs += layer.usefulPairs;
-    densePairTotal += layer.densePairs;
-  }
   const samples = plan.dropout ? plan.dropout.samples : 1;
+  // Without per-sample decisions every sample runs the same steps: count one and scale.
+  const counted = samplesDiffer(plan.dropout) ? samples : 1;
+  const sampleTotals = Array.from({ length: counted }, (_, sample) => {
+    const layers = plan.layers.map((layer) => countLayer(plan, layer, sample));
+    let macs = headMacs + embeddingMacs;
+    let usefulMacs = headMacs + embeddingMacs;
+    let parts = addParts(embeddingParts, headParts);
+    for (const layer of layers) {
+      macs += layer.macsTotal;
+      usefulMacs += layer.usefulMacsTotal;
+      parts = addParts(parts, layer.nonMatmulParts);
+    }
+    return { layers, totals: totals(macs, usefulMacs, parts, 1) };
+  });
+  const [first] = sampleTotals;
+  const layers = first!.layers;
+  const perSample = first!.totals;
+  const total = counted === 1 ? totals(perSample.macs, perSample.usefulMacs, perSample.nonMatmulParts, samples) : sumTotals(sampleTotals.map((s) => s.totals));
 
+  const executedPairs = layers.reduce((sum, layer) => sum + layer.executedPairs, 0);
+  const usefulPairs = layers.reduce((sum, layer) => sum + layer.usefulPairs, 0);
+  const densePairTotal = layers.reduce((sum, layer) => sum + layer.densePairs, 0);
   return {
     blockSize: plan.blockSize,
     inputTokens: plan.inputTokens,
@@ -354,8 +292,9 @@ export function countFlops(plan: ExecutionPlan): FlopReport {
     embedding,
     layers,
     lmHead,
-    perSample: totals(macs, usefulMacs, parts, 1),
-    total: totals(macs, usefulMacs, parts, samples),
+    perSample,
+    sampleMacs: counted === 1 ? Array.from({ length: samples }, () => perSample.macs) : sampleTotals.map((s) => s.totals.macs),
+    total,
     executedPairs,
     usefulPairs,
     densePairs: densePairTotal,
@@ -363,7 +302,17 @@ export function countFlops(plan: ExecutionPlan): FlopReport {
   };
 }
 
-/** The same model and input with no technique: dense key-block lists, no pruning, no dropout. */
+function sumTotals(all: FlopTotals[]): FlopTotals {
+  const parts = all.reduce((sum, t) => addParts(sum, t.nonMatmulParts), emptyParts());
+  return totals(
+    all.reduce((sum, t) => sum + t.macs, 0),
+    all.reduce((sum, t) => sum + t.usefulMacs, 0),
+    parts,
+    1,
+  );
+}
+
+/** The same model and input with no technique: dense key-block lists, every head, no reduction, no dropout. */
 export function densePlanFor(plan: ExecutionPlan): ExecutionPlan {
   const { config, inputTokens, blockSize } = plan;
   const bidirectionalPrefix = plan.layers[0]?.bidirectionalPrefix ?? 0;
@@ -376,10 +325,11 @@ export function densePlanFor(plan: ExecutionPlan): ExecutionPlan {
       index,
       tokens: inputTokens,
       bidirectionalPrefix,
+      heads: allHeads(config),
       keyBlocks,
       captureAttention: false,
     })),
-    pruning: [],
+    reductions: [],
     dropout: null,
     logitsRows: plan.logitsRows,
     techniques: [],

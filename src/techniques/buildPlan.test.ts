@@ -11,7 +11,7 @@ describe('buildPlan composes techniques into one execution plan', () => {
     const plan = buildPlan(config, 40, []);
     expect(plan.layers.map((l) => l.tokens)).toEqual([40, 40, 40, 40]);
     expect(plan.layers[0]!.keyBlocks[1]![2]).toEqual([0, 1, 2]);
-    expect(plan.pruning).toEqual([]);
+    expect(plan.reductions).toEqual([]);
     expect(plan.dropout).toBeNull();
   });
 
@@ -33,7 +33,7 @@ describe('buildPlan composes techniques into one execution plan', () => {
 
   it('merges dropout plans and rejects empty or too-long inputs', () => {
     const plan = buildPlan(config, 5, [{ id: 'attention-dropout', params: { rate: 0.3, seed: 7, samples: 4 } }]);
-    expect(plan.dropout).toEqual({ seed: 7, samples: 4, rates: { embedding: 0, attention: 0.3, residual: 0 } });
+    expect(plan.dropout).toEqual({ seed: 7, samples: 4, sites: [{ site: 'attention-probs', kind: 'element', rate: 0.3 }] });
     expect(() => buildPlan(config, 0, [])).toThrow(/empty/);
     expect(() => buildPlan(config, 257, [])).toThrow(/at most 256/);
   });

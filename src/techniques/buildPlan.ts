@@ -1,6 +1,7 @@
 import { bidirectionalPrefix, type TransformerConfig } from '../models/config';
 import {
-  ATTENTION_BLOCK, denseKeyBlocks, type DropoutPlan, type ExecutionPlan, type KeyBlockLists, type LayerPlan, type PruneStep,
+  allHeads, ATTENTION_BLOCK, denseKeyBlocks, SITE_MASK_KINDS, type DropoutPlan, type DropoutSiteName, type DropoutSiteRule,
+  type ExecutionPlan, type KeyBlockLists, type LayerPlan, type ReductionPoint, type ReductionStep,
 } from '../engine/plan';
 import { techniqueById } from './registry';
 import type { ActiveTechnique, Technique } from './types';
@@ -17,8 +18,8 @@ export class PlanError extends Error {
 
 /**
  * Composes the switched-on techniques into the plan the engine executes and the FLOP counter counts. Registry order
- * decides composition: sparse-attention restrictions apply in sequence, prune steps apply by layer, and dropout
- * sites take the highest rate any technique asks for.
+ * decides composition: key-block and head restrictions apply in sequence, reduction steps apply by layer (two may
+ * not share a point), and each dropout site takes the highest rate any technique asks for.
  */
 export function buildPlan(config: TransformerConfig, inputTokens: number, active: readonly ActiveTechnique[], options: PlanOptions = {}): ExecutionPlan {
   if (!Number.isInteger(inputTokens) || inputTokens < 1) throw new PlanError('the input is empty');
@@ -33,28 +34,56 @@ export function buildPlan(config: TransformerConfig, inputTokens: number, active
   });
 
   const protectedTail = protectedTokens(config, inputTokens);
-  const pruning = planPruning(config, inputTokens, protectedTail, enabled);
-  const captureLayers = new Set([...(options.captureLayers ?? []), ...pruning.map((p) => p.scoreFromLayer)]);
+  const planned = plannedReductions(config, inputTokens, protectedTail, enabled);
+  const captureLayers = new Set([...(options.captureLayers ?? []), ...planned.map(({ reduction }) => reduction.input.layer)]);
   const textTokens = inputTokens - config.imageTokens;
   const layers: LayerPlan[] = [];
+  const reductions: ReductionStep[] = [];
   let tokens = inputTokens;
-  for (let index = 0; index < config.n_layer; index++) {
-    tokens = pruning.find((p) => p.beforeLayer === index)?.keep ?? tokens;
-    // Pruning never removes text (the protected tail of a VLM), so the image prefix is what it shrank.
-    const prefix = bidirectionalPrefix(config, tokens, textTokens);
-    let keyBlocks: KeyBlockLists = denseKeyBlocks(tokens, config.n_head, prefix);
-    for (const { technique, params } of enabled) {
-      if (technique.restrictKeyBlocks) keyBlocks = technique.restrictKeyBlocks(keyBlocks, { config, layer: index, tokens, blockSize: ATTENTION_BLOCK }, params);
+  // Reductions never remove text (the protected tail of a VLM), so the image prefix is what they shrank.
+  const reduce = (index: number, point: ReductionPoint) => {
+    for (const { technique, reduction } of planned.filter((p) => p.reduction.layer === index && p.reduction.point === point)) {
+      const keep = reduction.keep(tokens);
+      if (keep >= tokens) continue;
+      if (keep < protectedTail) throw new PlanError(`${technique} would keep ${keep} tokens, fewer than the ${protectedTail} it must protect`);
+      const scored = layers[reduction.input.layer];
+      if (!scored) throw new PlanError(`${technique} at layer ${index} scores from layer ${reduction.input.layer}, which has not run yet`);
+      reductions.push({
+        technique,
+        layer: index,
+        point,
+        input: reduction.input,
+        kind: 'select',
+        tokensBefore: tokens,
+        keep,
+        bidirectionalPrefix: scored.bidirectionalPrefix,
+        protectedTail,
+        scorer: reduction.scorer(tokens, config, protectedTail),
+      });
+      tokens = keep;
     }
-    layers.push({ index, tokens, bidirectionalPrefix: prefix, keyBlocks: withDiagonal(keyBlocks), captureAttention: captureLayers.has(index) });
+  };
+  for (let index = 0; index < config.n_layer; index++) {
+    reduce(index, 'input');
+    const prefix = bidirectionalPrefix(config, tokens, textTokens);
+    const context = { config, layer: index, tokens, blockSize: ATTENTION_BLOCK, bidirectionalPrefix: prefix };
+    let keyBlocks: KeyBlockLists = denseKeyBlocks(tokens, config.n_head, prefix);
+    let heads: readonly number[] = allHeads(config);
+    for (const { technique, params } of enabled) {
+      if (technique.restrictKeyBlocks) keyBlocks = technique.restrictKeyBlocks(keyBlocks, context, params);
+      if (technique.restrictHeads) heads = technique.restrictHeads(heads, context, params);
+    }
+    layers.push({ index, tokens, bidirectionalPrefix: prefix, heads, keyBlocks: withDiagonal(keyBlocks), captureAttention: false });
+    reduce(index, 'after-attention');
   }
+  for (const layer of layers) layer.captureAttention = captureLayers.has(layer.index);
 
   return {
     config,
     inputTokens,
     blockSize: ATTENTION_BLOCK,
     layers,
-    pruning,
+    reductions,
     dropout: mergeDropout(enabled),
     logitsRows: options.logitsRows ?? 'last',
     techniques: enabled.map(({ technique }) => technique.id),
@@ -62,7 +91,7 @@ export function buildPlan(config: TransformerConfig, inputTokens: number, active
 }
 
 /**
- * Tokens at the end of the input that token pruning must keep: the row the output is read from (the last text
+ * Tokens at the end of the input that token reduction must keep: the row the output is read from (the last text
  * token, a ViT's CLS, which the engine keeps last) and, for a VLM, the whole instruction: visual-token pruning
  * (FastV and its successors) removes image tokens only.
  */
@@ -72,33 +101,26 @@ export function protectedTokens(config: TransformerConfig, inputTokens: number):
 
 type Enabled = { technique: Technique; params: ActiveTechnique['params'] }[];
 
-function planPruning(config: TransformerConfig, inputTokens: number, protectedTail: number, enabled: Enabled): PruneStep[] {
+const POINT_ORDER: Record<ReductionPoint, number> = { input: 0, 'after-attention': 1 };
+
+/** Every technique's reductions in execution order; two at the same point of a layer would race for the same rows. */
+function plannedReductions(config: TransformerConfig, inputTokens: number, protectedTail: number, enabled: Enabled) {
   const planned = enabled
-    .flatMap(({ technique, params }) => {
-      const prune = technique.planPrune?.({ config, inputTokens, protectedTail }, params);
-      return prune ? [{ technique: technique.id, prune }] : [];
-    })
-    .sort((a, b) => a.prune.beforeLayer - b.prune.beforeLayer);
-  const steps: PruneStep[] = [];
-  let tokens = inputTokens;
-  for (const { technique, prune } of planned) {
-    if (steps.some((s) => s.beforeLayer === prune.beforeLayer)) {
-      throw new PlanError(`two pruning techniques prune at layer ${prune.beforeLayer}; move one of them to another layer`);
+    .flatMap(({ technique, params }) =>
+      (technique.planReductions?.({ config, inputTokens, protectedTail }, params) ?? []).map((reduction) => ({ technique: technique.id, reduction })),
+    )
+    .sort((a, b) => a.reduction.layer - b.reduction.layer || POINT_ORDER[a.reduction.point] - POINT_ORDER[b.reduction.point]);
+  planned.forEach((p, i) => {
+    const previous = planned[i - 1];
+    if (previous && previous.reduction.layer === p.reduction.layer && previous.reduction.point === p.reduction.point) {
+      const where = p.reduction.point === 'input' ? `at the input of layer ${p.reduction.layer}` : `after the attention of layer ${p.reduction.layer}`;
+      throw new PlanError(`${previous.technique} and ${p.technique} both reduce tokens ${where}; move one of them to another layer`);
     }
-    const keep = prune.keep(tokens);
-    if (keep >= tokens) continue;
-    if (keep < protectedTail) throw new PlanError(`${technique} would keep ${keep} tokens, fewer than the ${protectedTail} it must protect`);
-    steps.push({
-      technique,
-      beforeLayer: prune.beforeLayer,
-      scoreFromLayer: prune.scoreFromLayer,
-      tokensBefore: tokens,
-      keep,
-      scorer: prune.scorer(tokens, config, protectedTail),
-    });
-    tokens = keep;
-  }
-  return steps;
+    if (p.reduction.input.layer > p.reduction.layer) {
+      throw new PlanError(`${p.technique} at layer ${p.reduction.layer} cannot score from the later layer ${p.reduction.input.layer}`);
+    }
+  });
+  return planned;
 }
 
 /** Every query block keeps its diagonal block: without it a row can be left with no key and an undefined softmax. */
@@ -106,17 +128,26 @@ export function withDiagonal(lists: KeyBlockLists): KeyBlockLists {
   return lists.map((head) => head.map((blocks, q) => (blocks.includes(q) ? blocks : [...blocks, q].sort((a, b) => a - b))));
 }
 
+/** One rule per site: the highest rate any technique asks for; two mask kinds on one site cannot both hold. */
 function mergeDropout(enabled: Enabled): DropoutPlan | null {
-  const plans = enabled.flatMap(({ technique, params }) => (technique.planDropout ? [technique.planDropout(params)] : []));
+  const plans = enabled.flatMap(({ technique, params }) => (technique.planDropout ? [{ id: technique.id, plan: technique.planDropout(params) }] : []));
   const [first] = plans;
   if (!first) return null;
+  const sites = new Map<DropoutSiteName, DropoutSiteRule & { technique: string }>();
+  for (const { id, plan } of plans) {
+    for (const rule of plan.sites) {
+      if (rule.rate <= 0) continue;
+      if (!SITE_MASK_KINDS[rule.site].includes(rule.kind)) throw new PlanError(`${id} asks for a ${rule.kind} mask at ${rule.site}, which takes ${SITE_MASK_KINDS[rule.site].join(' or ')} masks`);
+      const held = sites.get(rule.site);
+      if (held && held.kind !== rule.kind) {
+        throw new PlanError(`${held.technique} and ${id} both drop at ${rule.site}, one by ${held.kind} and one by ${rule.kind}: switch one of them off`);
+      }
+      if (!held || rule.rate > held.rate) sites.set(rule.site, { ...rule, technique: id });
+    }
+  }
   return {
-    seed: first.seed,
-    samples: Math.max(...plans.map((p) => p.samples)),
-    rates: {
-      embedding: Math.max(...plans.map((p) => p.rates.embedding)),
-      attention: Math.max(...plans.map((p) => p.rates.attention)),
-      residual: Math.max(...plans.map((p) => p.rates.residual)),
-    },
+    seed: first.plan.seed,
+    samples: Math.max(...plans.map(({ plan }) => plan.samples)),
+    sites: [...sites.values()].map(({ site, kind, rate }) => ({ site, kind, rate })),
   };
 }

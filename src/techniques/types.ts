@@ -1,5 +1,5 @@
 import type { TransformerConfig } from '../models/config';
-import type { DropoutPlan, KeyBlockLists, ScorerKernel } from '../engine/plan';
+import type { DropoutPlan, KeyBlockLists, ReductionPoint, ScoreInput, ScorerKernel } from '../engine/plan';
 
 export type TechniqueFamily = 'sparse-attention' | 'token-pruning' | 'dropout';
 
@@ -27,12 +27,14 @@ export type ParamValues = Record<string, number | string>;
 export interface LayerContext {
   config: TransformerConfig;
   layer: number;
-  /** Tokens the layer computes. */
+  /** Tokens the layer's attention computes. */
   tokens: number;
   blockSize: number;
+  /** Query i sees key j when j ≤ i or j < bidirectionalPrefix (see LayerPlan). */
+  bidirectionalPrefix: number;
 }
 
-export interface PruneContext {
+export interface ReductionContext {
   config: TransformerConfig;
   /** Tokens of the whole input. */
   inputTokens: number;
@@ -43,17 +45,19 @@ export interface PruneContext {
   protectedTail: number;
 }
 
-export interface PlannedPrune {
-  beforeLayer: number;
-  scoreFromLayer: number;
-  /** Tokens kept, given the tokens entering `beforeLayer`. */
+/** One token reduction a technique asks for; the planner fills in the token counts as earlier steps leave them. */
+export interface PlannedReduction {
+  layer: number;
+  point: ReductionPoint;
+  input: ScoreInput;
+  /** Tokens kept, given the tokens entering the step. */
   keep: (tokensBefore: number) => number;
   scorer: (tokensBefore: number, config: TransformerConfig, protectedTail: number) => ScorerKernel;
 }
 
 /**
- * One efficiency technique. It only describes *what* to run through these hooks; the engine runs it.
- * See src/techniques/README.md for the contract of each hook.
+ * One efficiency technique. It only describes *what* to run through these hooks; the engine runs it, the CPU
+ * forward checks it and the FLOP counter counts it. See src/techniques/README.md for the contract of each hook.
  */
 export interface Technique {
   id: string;
@@ -66,9 +70,11 @@ export interface Technique {
   params: readonly ParamSpec[];
   /** Sparse attention: narrow the key blocks each (head, query block) reads in one layer. */
   restrictKeyBlocks?(lists: KeyBlockLists, context: LayerContext, params: ParamValues): KeyBlockLists;
-  /** Token pruning: where to prune and how to score; null when the parameters prune nothing. */
-  planPrune?(context: PruneContext, params: ParamValues): PlannedPrune | null;
-  /** Dropout: which sites drop with which rate, the seed and the Monte-Carlo sample count. */
+  /** Head pruning: the heads that run in one layer, a subset of `heads` (ascending). */
+  restrictHeads?(heads: readonly number[], context: LayerContext, params: ParamValues): readonly number[];
+  /** Token reduction: the steps it adds, any number (multi-stage methods add one per stage); none prune nothing. */
+  planReductions?(context: ReductionContext, params: ParamValues): PlannedReduction[];
+  /** Dropout: which sites drop, with which mask kind and rate, the seed and the Monte-Carlo sample count. */
   planDropout?(params: ParamValues): DropoutPlan;
 }
 

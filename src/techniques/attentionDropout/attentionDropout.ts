@@ -3,7 +3,7 @@ import type { ParamValues, Technique } from '../types';
 
 function planAttentionDropout(params: ParamValues): DropoutPlan {
   return {
-    rates: { embedding: 0, attention: Number(params['rate']), residual: 0 },
+    sites: [{ site: 'attention-probs', kind: 'element', rate: Number(params['rate']) }],
     seed: Number(params['seed']),
     samples: Number(params['samples']),
   };

@@ -27,12 +27,14 @@ describe('FastV', () => {
     expect(last[2]).toBeGreaterThan(1e30);
   });
 
-  it('plans one prune step at layer K scored by layer K−1, nothing for R = 0, and says when K is past the last layer', () => {
-    const prune = fastv.planPrune!({ config, inputTokens: 40, protectedTail: 1 }, { layer: 2, ratio: 0.5, queries: 'last' })!;
-    expect(prune.beforeLayer).toBe(2);
-    expect(prune.scoreFromLayer).toBe(1);
-    expect(prune.scorer(40, config, 1).macs).toBe(2 * 39);
-    expect(fastv.planPrune!({ config, inputTokens: 40, protectedTail: 1 }, { layer: 2, ratio: 0, queries: 'last' })).toBeNull();
-    expect(() => fastv.planPrune!({ config, inputTokens: 40, protectedTail: 1 }, { layer: 4, ratio: 0.5, queries: 'last' })).toThrow(/has 4 layers \(0–3\): choose K from 1 to 3/);
+  it('plans one reduction at the input of layer K scored by layer K−1, nothing for R = 0, and says when K is past the last layer', () => {
+    const [reduction, ...more] = fastv.planReductions!({ config, inputTokens: 40, protectedTail: 1 }, { layer: 2, ratio: 0.5, queries: 'last' });
+    expect(more).toEqual([]);
+    expect(reduction!.layer).toBe(2);
+    expect(reduction!.point).toBe('input');
+    expect(reduction!.input).toEqual({ kind: 'attention-probs', layer: 1 });
+    expect(reduction!.scorer(40, config, 1).macs).toBe(2 * 39);
+    expect(fastv.planReductions!({ config, inputTokens: 40, protectedTail: 1 }, { layer: 2, ratio: 0, queries: 'last' })).toEqual([]);
+    expect(() => fastv.planReductions!({ config, inputTokens: 40, protectedTail: 1 }, { layer: 4, ratio: 0.5, queries: 'last' })).toThrow(/has 4 layers \(0–3\): choose K from 1 to 3/);
   });
 });

@@ -1,6 +1,6 @@
 import type { TransformerConfig } from '../../models/config';
 import type { ScorerKernel } from '../../engine/plan';
-import type { ParamValues, PlannedPrune, PruneContext, Technique } from '../types';
+import type { ParamValues, PlannedReduction, ReductionContext, Technique } from '../types';
 import scoreShader from './fastvScore.wgsl?raw';
 
 export type FastVQueries = 'last' | 'all';
@@ -46,7 +46,7 @@ export function fastvScorer(tokensBefore: number, config: TransformerConfig, que
   };
 }
 
-function planFastV(context: PruneContext, params: ParamValues): PlannedPrune | null {
+function planFastV(context: ReductionContext, params: ParamValues): PlannedReduction[] {
   const layer = Number(params['layer']);
   const ratio = Number(params['ratio']);
   const queries = params['queries'] === 'all' ? 'all' : 'last';
@@ -54,13 +54,16 @@ function planFastV(context: PruneContext, params: ParamValues): PlannedPrune | n
   if (layer >= layers) {
     throw new Error(`FastV prunes at the input of layer K=${layer}, but this model has ${layers} layers (0–${layers - 1}): choose K from 1 to ${layers - 1}.`);
   }
-  if (ratio <= 0) return null;
-  return {
-    beforeLayer: layer,
-    scoreFromLayer: layer - 1,
-    keep: (tokensBefore) => fastvKeepCount(tokensBefore, ratio, context.protectedTail),
-    scorer: (tokensBefore, config, protectedTail) => fastvScorer(tokensBefore, config, queries, protectedTail),
-  };
+  if (ratio <= 0) return [];
+  return [
+    {
+      layer,
+      point: 'input',
+      input: { kind: 'attention-probs', layer: layer - 1 },
+      keep: (tokensBefore) => fastvKeepCount(tokensBefore, ratio, context.protectedTail),
+      scorer: (tokensBefore, config, protectedTail) => fastvScorer(tokensBefore, config, queries, protectedTail),
+    },
+  ];
 }
 
 export const fastv: Technique = {
@@ -88,5 +91,5 @@ export const fastv: Technique = {
       help: 'Whose attention ranks the tokens: the authors\' code uses only the last query row; the paper averages over all queries.',
     },
   ],
-  planPrune: planFastV,
+  planReductions: planFastV,
 };

@@ -22,8 +22,8 @@ describe('sliding window + sinks selects key blocks at block granularity', () =>
     const config = parseModelConfig({ n_layer: 4, n_head: 2, n_embd: 8, n_positions: 256, vocab_size: 10, layer_norm_epsilon: 1e-5 });
     const dense = denseKeyBlocks(100, 2);
     const params = { sinkTokens: 4, windowTokens: 16, fromLayer: 2 };
-    expect(slidingWindow.restrictKeyBlocks!(dense, { config, layer: 1, tokens: 100, blockSize: 16 }, params)).toBe(dense);
-    const narrowed = slidingWindow.restrictKeyBlocks!(dense, { config, layer: 2, tokens: 100, blockSize: 16 }, params);
+    expect(slidingWindow.restrictKeyBlocks!(dense, { config, layer: 1, tokens: 100, blockSize: 16, bidirectionalPrefix: 0 }, params)).toBe(dense);
+    const narrowed = slidingWindow.restrictKeyBlocks!(dense, { config, layer: 2, tokens: 100, blockSize: 16, bidirectionalPrefix: 0 }, params);
     expect(narrowed[1]![6]).toEqual([0, 5, 6]);
   });
 });
