@@ -8,7 +8,6 @@ struct LmHeadParams {
   m: u32,
   vocab: u32,
   channels: u32,
-  _pad: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;

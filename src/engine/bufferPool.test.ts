@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { sizeClass } from './bufferPool';
-import { packUniform } from './uniforms';
 
 describe('buffer size classes', () => {
   it('round up by under 25% and never below 256 bytes', () => {
@@ -12,13 +11,5 @@ describe('buffer size classes', () => {
       expect(sizeClass(bytes)).toBeGreaterThanOrEqual(bytes);
       expect(sizeClass(bytes)).toBeLessThan(bytes * 1.25 + 256);
     }
-  });
-});
-
-describe('uniform packing', () => {
-  it('writes 4-byte fields in order, padded to 16 bytes', () => {
-    const view = new DataView(packUniform([['u32', 7], ['f32', 0.5], ['i32', -1], ['u32', 2 ** 32 - 1], ['u32', 3]]));
-    expect(view.byteLength).toBe(32);
-    expect([view.getUint32(0, true), view.getFloat32(4, true), view.getInt32(8, true), view.getUint32(12, true), view.getUint32(16, true)]).toEqual([7, 0.5, -1, 4294967295, 3]);
   });
 });

@@ -1,5 +1,4 @@
 import { BufferPool } from './bufferPool';
-import { packUniform, type UniformField } from './uniforms';
 
 export type PipelineConstants = Record<string, number>;
 
@@ -75,8 +74,8 @@ export class Frame {
     return buffer;
   }
 
-  uniform(fields: readonly UniformField[], label: string): GPUBuffer {
-    const data = packUniform(fields);
+  /** A uniform buffer holding `data`, as a layout of src/engine/uniforms.ts packs it. */
+  uniform(data: ArrayBuffer, label: string): GPUBuffer {
     const buffer = this.#borrow(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
     this.#context.device.queue.writeBuffer(buffer, 0, data);
     return buffer;

@@ -2,7 +2,20 @@ import { ATTENTION_BLOCK } from './plan';
 import { DropoutSite } from './random';
 import { engineShader, techniqueShader } from './shaders';
 import type { Frame, GpuContext, PipelineConstants } from './gpuContext';
-import type { UniformField } from './uniforms';
+import {
+  attentionParams,
+  dropoutStream,
+  embedParams,
+  gatherParams,
+  layerNormParams,
+  lmHeadParams,
+  matmulParams,
+  patchEmbedParams,
+  scanParams,
+  scoreShape,
+  selectParams,
+} from './kernelUniforms';
+import type { UniformValues } from './uniforms';
 import type { Activation } from '../models/config';
 
 const ACTIVATION_CONSTANT: Record<Activation, number> = { 'gelu-tanh': 1, 'gelu-erf': 2 };
@@ -19,13 +32,9 @@ export interface DropoutArgs {
 const WORKGROUP_1D = 64;
 const MAX_GROUPS_PER_DIMENSION = 65535;
 
-function streamFields(dropout: DropoutArgs | undefined): UniformField[] {
-  return [
-    ['u32', dropout?.seed ?? 0],
-    ['u32', dropout?.sample ?? 0],
-    ['u32', dropout?.site ?? 0],
-    ['u32', dropout?.layer ?? 0],
-  ];
+/** A dispatch without dropout still fills the stream; the kernel's DROPOUT constant keeps it from being read. */
+function streamValues(dropout: DropoutArgs | undefined): UniformValues<typeof dropoutStream.fields> {
+  return { seed: dropout?.seed ?? 0, sample: dropout?.sample ?? 0, site: dropout?.site ?? 0, layer: dropout?.layer ?? 0 };
 }
 
 /** Workgroup grid for one thread per element, folded into 2-D when a single dimension would exceed the limit. */
@@ -54,7 +63,10 @@ export class KernelRecorder {
   /** Text rows: token plus position embedding, written from row `rowOffset` of `out` (after a VLM's image tokens). */
   embed(args: { ids: GPUBuffer; wte: GPUBuffer; wpe: GPUBuffer; out: GPUBuffer; tokens: number; channels: number; rowOffset?: number; dropout?: DropoutArgs }): void {
     const uniform = this.#frame.uniform(
-      [['u32', args.tokens], ['u32', args.channels], ['f32', args.dropout?.rate ?? 0], ['u32', args.rowOffset ?? 0], ...streamFields(args.dropout)],
+      embedParams.pack({
+        tokens: args.tokens, channels: args.channels, dropout_rate: args.dropout?.rate ?? 0, row_offset: args.rowOffset ?? 0,
+        stream: streamValues(args.dropout),
+      }),
       'embed params',
     );
     this.#dispatch('embed.wgsl', 'main', { DROPOUT: args.dropout ? 1 : 0 }, [args.ids, args.wte, args.wpe, args.out, uniform], grid1d(args.tokens * args.channels));
@@ -62,7 +74,7 @@ export class KernelRecorder {
 
   layerNorm(args: { x: GPUBuffer; gamma: GPUBuffer; beta: GPUBuffer; out: GPUBuffer; rows: number; channels: number; rowOffset: number; epsilon: number }): void {
     const uniform = this.#frame.uniform(
-      [['u32', args.rows], ['u32', args.channels], ['u32', args.rowOffset], ['f32', args.epsilon]],
+      layerNormParams.pack({ rows: args.rows, channels: args.channels, row_offset: args.rowOffset, epsilon: args.epsilon }),
       'layernorm params',
     );
     this.#dispatch('layernorm.wgsl', 'main', {}, [args.x, args.gamma, args.beta, args.out, uniform], [Math.ceil(args.rows / WORKGROUP_1D), 1]);
@@ -76,7 +88,7 @@ export class KernelRecorder {
     if (args.n % 4 !== 0) throw new Error(`matmul: N=${args.n} must be a multiple of 4`);
     if (args.dropout && !args.residual) throw new Error('matmul: dropout is only defined on the residual branch');
     const uniform = this.#frame.uniform(
-      [['u32', args.m], ['u32', args.n], ['u32', args.k], ['f32', args.dropout?.rate ?? 0], ...streamFields(args.dropout)],
+      matmulParams.pack({ m: args.m, n: args.n, k: args.k, dropout_rate: args.dropout?.rate ?? 0, stream: streamValues(args.dropout) }),
       'matmul params',
     );
     const constants = {
@@ -94,7 +106,7 @@ export class KernelRecorder {
 
   /** out = x · wᵀ (+ bias): GPT-2's tied LM head (w = wte) or a classifier. */
   lmHead(args: { x: GPUBuffer; wte: GPUBuffer; bias?: GPUBuffer; out: GPUBuffer; m: number; vocab: number; channels: number }): void {
-    const uniform = this.#frame.uniform([['u32', args.m], ['u32', args.vocab], ['u32', args.channels], ['u32', 0]], 'lm head params');
+    const uniform = this.#frame.uniform(lmHeadParams.pack({ m: args.m, vocab: args.vocab, channels: args.channels }), 'lm head params');
     // Without a bias the binding is never read; the weights stand in.
     const bias = args.bias ?? args.wte;
     this.#dispatch('lm_head.wgsl', 'main', { HAS_BIAS: args.bias ? 1 : 0 }, [args.x, args.wte, bias, args.out, uniform], [
@@ -109,10 +121,10 @@ export class KernelRecorder {
     channels: number; patch: number; grid: number; imageChannels: number; dropout?: DropoutArgs;
   }): void {
     const uniform = this.#frame.uniform(
-      [
-        ['u32', args.channels], ['u32', args.patch], ['u32', args.grid], ['u32', args.imageChannels],
-        ['f32', args.dropout?.rate ?? 0], ['u32', 0], ['u32', 0], ['u32', 0], ...streamFields(args.dropout),
-      ],
+      patchEmbedParams.pack({
+        channels: args.channels, patch_size: args.patch, grid: args.grid, image_channels: args.imageChannels,
+        dropout_rate: args.dropout?.rate ?? 0, stream: streamValues(args.dropout),
+      }),
       'patch embed params',
     );
     // Without CLS the binding is never read; the bias stands in.
@@ -130,11 +142,11 @@ export class KernelRecorder {
     tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number; dropout?: DropoutArgs;
   }): void {
     const uniform = this.#frame.uniform(
-      [
-        ['u32', args.tokens], ['u32', args.heads], ['u32', args.headDim], ['u32', args.maxKeyBlocks],
-        ['f32', 1 / Math.sqrt(args.headDim)], ['f32', args.dropout?.rate ?? 0], ['u32', args.bidirectionalPrefix], ['u32', 0],
-        ...streamFields(args.dropout),
-      ],
+      attentionParams.pack({
+        tokens: args.tokens, heads: args.heads, head_dim: args.headDim, max_key_blocks: args.maxKeyBlocks,
+        scale: 1 / Math.sqrt(args.headDim), dropout_rate: args.dropout?.rate ?? 0, bidirectional_prefix: args.bidirectionalPrefix,
+        stream: streamValues(args.dropout),
+      }),
       'attention params',
     );
     // Without capture the probs binding is never written; a pooled scratch word stands in.
@@ -147,12 +159,12 @@ export class KernelRecorder {
   }
 
   selectKeep(args: { scores: GPUBuffer; keepMask: GPUBuffer; tokens: number; keep: number }): void {
-    const uniform = this.#frame.uniform([['u32', args.tokens], ['u32', args.keep]], 'select params');
+    const uniform = this.#frame.uniform(selectParams.pack({ tokens: args.tokens, keep: args.keep }), 'select params');
     this.#dispatch('select_keep.wgsl', 'main', {}, [args.scores, args.keepMask, uniform], [Math.ceil(args.tokens / WORKGROUP_1D), 1]);
   }
 
   prefixSum(args: { keepMask: GPUBuffer; offsets: GPUBuffer; tokens: number }): void {
-    const uniform = this.#frame.uniform([['u32', args.tokens]], 'scan params');
+    const uniform = this.#frame.uniform(scanParams.pack({ tokens: args.tokens }), 'scan params');
     this.#dispatch('compact.wgsl', 'prefix_sum', {}, [args.keepMask, args.offsets, uniform], [1, 1]);
   }
 
@@ -160,13 +172,13 @@ export class KernelRecorder {
     keepMask: GPUBuffer; offsets: GPUBuffer; x: GPUBuffer; positions: GPUBuffer; out: GPUBuffer; outPositions: GPUBuffer;
     tokens: number; channels: number;
   }): void {
-    const uniform = this.#frame.uniform([['u32', args.tokens], ['u32', args.channels]], 'gather params');
+    const uniform = this.#frame.uniform(gatherParams.pack({ tokens: args.tokens, channels: args.channels }), 'gather params');
     this.#dispatch('gather_rows.wgsl', 'main', {}, [args.keepMask, args.offsets, args.x, args.positions, args.out, args.outPositions, uniform], grid1d(args.tokens * args.channels));
   }
 
   /** A technique's scoring kernel (bindings: probs, scores, uniform {heads, tokens}; workgroup size 64). */
   scoreTokens(args: { source: string; constants: PipelineConstants; probs: GPUBuffer; scores: GPUBuffer; heads: number; tokens: number }): void {
-    const uniform = this.#frame.uniform([['u32', args.heads], ['u32', args.tokens]], 'score params');
+    const uniform = this.#frame.uniform(scoreShape.pack({ heads: args.heads, tokens: args.tokens }), 'score params');
     const pipeline = this.#context.pipeline(techniqueShader(args.source), 'main', args.constants, 'technique scorer');
     this.#encode(pipeline, [args.probs, args.scores, uniform], [Math.ceil(args.tokens / WORKGROUP_1D), 1]);
   }

@@ -1,6 +1,5 @@
 import type { AttentionCapture } from '../engine/result';
 import type { RgbImage } from '../models/image';
-import type { ImageRunOutput } from '../runtime/runner';
 import type { ImagePatchesData } from './imagePatches';
 
 /** An image model's run as far as the image panel is concerned. */
@@ -38,12 +37,19 @@ export function imagePatchesData(run: ImageRun, capture: AttentionCapture, head:
   return { image: run.image, grid: run.grid, layers, layer: capture.layer, head, droppedAt, attention, outputRow, caption };
 }
 
+/** Where a run's image came from, as far as its caption tells: an eval item (with its question and answer) or a file. */
+export interface ImageProvenance {
+  origin: { kind: 'eval'; item: number; evalItem: { text: string; answer: string } } | { kind: 'uploaded'; name: string };
+  /** The question the VLM was asked; null for a classifier. */
+  question: string | null;
+}
+
 /**
  * What the image is, under the panel's title: the eval item with its expected answer, or the user's file. The
  * expected answer belongs to the eval item's own question, so it is left out for a typed one, and an uploaded image
  * has none.
  */
-export function imageCaption({ origin, question }: Pick<ImageRunOutput, 'origin' | 'question'>): string {
+export function imageCaption({ origin, question }: ImageProvenance): string {
   if (origin.kind === 'uploaded') return question === null ? `Your image “${origin.name}”` : `Your image “${origin.name}”: “${question}”`;
   const { item, evalItem } = origin;
   if (question === null) return `Eval image ${item} (expected class: ${evalItem.answer})`;

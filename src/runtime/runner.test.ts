@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { countFlops, denseReference } from '../flops/countFlops';
 import { parseModelConfig, readsPreprocessorConfig } from '../models/config';
 import { createTokenizer, labelTokenizer } from '../models/tokenizer';
-import { buildPlan } from '../techniques/buildPlan';
 import type { RgbImage } from '../models/image';
-import { compareWithDense, flopsPanelData, imageTokenLabels, modelInput, NoImageChosenError, patchesPerLayer, readEvalSet, type RunRequest } from './runner';
+import { compareWithDense, imageTokenLabels, modelInput, NoImageChosenError, patchesPerLayer, readEvalSet, type RunRequest } from './runner';
 
 /** A bundled model's parts as the loader makes them, read from public/models/ (no GPU, no fetch). */
 function bundled(name: string) {
@@ -34,28 +32,6 @@ describe('comparing the current prediction with the dense reference', () => {
     const { klDenseToCurrent, top1Agrees } = compareWithDense(p, p, 3, String);
     expect(klDenseToCurrent).toBeCloseTo(0, 9);
     expect(top1Agrees).toBe(true);
-  });
-});
-
-describe('the FLOPs panel data', () => {
-  const config = parseModelConfig({ n_layer: 2, n_head: 2, n_embd: 8, n_positions: 64, vocab_size: 10, layer_norm_epsilon: 1e-5 });
-
-  it('shows a layer per bar plus the LM head, dense equal to current with nothing switched on', () => {
-    const plan = buildPlan(config, 40, []);
-    const data = flopsPanelData(countFlops(plan), denseReference(plan));
-    expect(data.layers.map((l) => l.label)).toEqual(['L0', 'L1', 'LM head']);
-    expect(data.layers[0]!.current).toEqual(data.layers[0]!.dense);
-    expect(data.layers[0]!.current.qkv).toBe(2 * 40 * 8 * 24);
-  });
-
-  it('shows fewer attention FLOPs under a sliding window and the MC passes under dropout', () => {
-    const sliding = buildPlan(config, 64, [{ id: 'sliding-window', params: { sinkTokens: 0, windowTokens: 1, fromLayer: 0 } }]);
-    const slidingData = flopsPanelData(countFlops(sliding), denseReference(sliding));
-    expect(slidingData.layers[1]!.current.attnScores!).toBeLessThan(slidingData.layers[1]!.dense.attnScores!);
-    const mc = buildPlan(config, 40, [{ id: 'attention-dropout', params: { rate: 0.1, seed: 1, samples: 4 } }]);
-    const mcData = flopsPanelData(countFlops(mc), denseReference(mc));
-    expect(mcData.layers[0]!.current.mlpUp).toBe(4 * mcData.layers[0]!.dense.mlpUp!);
-    expect(mcData.convention).toMatch(/4 Monte-Carlo passes/);
   });
 });
 
@@ -144,11 +120,5 @@ describe('the run input of each kind of model', () => {
     const all = Int32Array.from({ length: 6 }, (_, i) => i);
     const pruned = Int32Array.from([0, 3, 4, 5]);
     expect(patchesPerLayer([all, pruned], 4)).toEqual([Int32Array.from([0, 1, 2, 3]), Int32Array.from([0, 3])]);
-  });
-
-  it('names the head of a classifier and shows the patch embedding as its own bar', () => {
-    const plan = buildPlan(vit.config, vit.config.imageTokens, []);
-    const data = flopsPanelData(countFlops(plan), denseReference(plan), 'classifier');
-    expect(data.layers.map((l) => l.label)).toEqual(['patches', 'L0', 'L1', 'L2', 'L3', 'classifier']);
   });
 });

@@ -8,14 +8,13 @@ import { requestBrowserDevice } from '../engine/gpu';
 import { GpuContext } from '../engine/gpuContext';
 import type { ForwardResult } from '../engine/result';
 import { vitEvalItems, vqaEvalItems, type ImageEvalItem } from '../eval/imageHarness';
-import { countFlops, denseReference, FLOP_CONVENTION, type FlopReport } from '../flops/countFlops';
+import { countFlops, denseReference, type FlopReport } from '../flops/countFlops';
 import type { TransformerConfig } from '../models/config';
 import { pixelValues, type RgbImage } from '../models/image';
 import { loadModel, type LoadedModel } from '../models/loadModel';
 import { openModelCache } from '../models/modelCache';
 import type { LoadProgress } from '../models/modelFiles';
 import { modelSourceKey, type ModelSource } from '../models/modelSource';
-import type { FlopSplit, FlopsPanelData } from '../panels/flopsBars';
 import { createOrtReference, type OrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
@@ -104,7 +103,8 @@ export interface RunOutput {
   /** One per input row: image tokens first ("patch(r,c)", then a ViT's "CLS"), then text tokens. */
   tokenLabels: string[];
   forward: ForwardResult;
-  flops: FlopsPanelData;
+  /** The FLOP counter's report of the plan that ran, and of its dense twin (every technique off). */
+  flops: { current: FlopReport; dense: FlopReport };
   predictions: PredictionRow[];
   klDenseToCurrent: number;
   top1Agrees: boolean;
@@ -242,7 +242,7 @@ export async function createRunner(): Promise<Runner> {
       return {
         tokenLabels: [...imageTokenLabels(config), ...ids.map(tokenLabel)],
         forward,
-        flops: flopsPanelData(countFlops(plan), denseReference(plan), config.labels ? 'classifier' : 'LM head'),
+        flops: { current: countFlops(plan), dense: denseReference(plan) },
         ...compareWithDense(dense.probs, forward.sampleProbs, config.vocab_size, tokenLabel),
         denseReference: { provider: reference ? `onnxruntime-web ${REFERENCE_PROVIDER}` : NO_REFERENCE_PROVIDER, ms: dense.ms },
         adapterDescription: gpu.adapterDescription,
@@ -358,34 +358,4 @@ export function compareWithDense(denseProbs: Float32Array, sampleProbs: Float32A
     currentStd: std[tokenId]!,
   }));
   return { predictions, klDenseToCurrent: klDivergence(denseProbs, mean), top1Agrees: order[0] === argmax(denseProbs) };
-}
-
-/** The FLOP counter's report as the panel draws it: per layer FLOPs by part, current (all MC samples) next to dense. */
-export function flopsPanelData(current: FlopReport, dense: FlopReport, headLabel = 'LM head'): FlopsPanelData {
-  const split = (report: FlopReport, layer: number): FlopSplit => {
-    const l = report.layers[layer];
-    if (!l) return {};
-    const times = 2 * report.samples;
-    return {
-      qkv: times * l.macs.qkv,
-      attnScores: times * l.macs.attnScores,
-      attnValues: times * l.macs.attnValues,
-      attnOut: times * l.macs.attnProj,
-      mlpUp: times * l.macs.mlpUp,
-      mlpDown: times * l.macs.mlpDown,
-      overhead: times * l.macs.overhead,
-    };
-  };
-  const samples = current.samples > 1 ? ` Current bars include all ${current.samples} Monte-Carlo passes.` : '';
-  const patchBar = current.embedding.macs > 0
-    ? [{ label: 'patches', dense: { patchEmbedding: 2 * dense.embedding.macs }, current: { patchEmbedding: 2 * current.samples * current.embedding.macs } }]
-    : [];
-  return {
-    layers: [
-      ...patchBar,
-      ...current.layers.map((_, i) => ({ label: `L${i}`, dense: split(dense, i), current: split(current, i) })),
-      { label: headLabel, dense: { lmHead: 2 * dense.lmHead.macs }, current: { lmHead: 2 * current.samples * current.lmHead.macs } },
-    ],
-    convention: `${FLOP_CONVENTION}${samples}`,
-  };
 }

@@ -6,6 +6,7 @@ import {
   attentionMapData,
   describeCell,
   flopsBars,
+  flopsPanelData,
   imageCaption,
   imagePatches,
   imagePatchesData,
@@ -55,8 +56,12 @@ export function AttentionPanel() {
 }
 
 export function FlopsPanel() {
-  const flops = usePlayground((s) => s.run.output?.flops);
-  const element = useMemo(() => (flops ? flopsBars(flops) : null), [flops]);
+  const output = usePlayground((s) => s.run.output);
+  const element = useMemo(() => {
+    if (!output) return null;
+    const { current, dense } = output.flops;
+    return flopsBars(flopsPanelData(current, dense, output.forward.plan.config.labels ? 'classifier' : 'LM head'));
+  }, [output]);
   return <SvgPanel testId="panel-flops" name="flops" element={element} empty={WAITING} />;
 }
 
