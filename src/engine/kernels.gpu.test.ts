@@ -4,7 +4,7 @@ import { fastvScorer, fastvScores } from '../techniques/fastv/fastv';
 import { slidingWindowBlocks } from '../techniques/slidingWindow/slidingWindow';
 import * as cpu from './cpu/kernels';
 import { GpuContext } from './gpuContext';
-import { packKeyBlocks } from './transformerEngine';
+import { packedPairs, packKeyBlocks } from './transformerEngine';
 import { randomGpt2Weights, relativeError, runKernels, seededFloats } from './kernelHarness';
 import { nodeDevice } from './nodeDevice';
 import { denseKeyBlocks, type KeyBlockLists } from './plan';
@@ -140,7 +140,7 @@ describe('WGSL kernels match their CPU twins', () => {
       k.attention({
         qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
         blockIndices: frame.storageWith(packed.indices, 'indices'), out, probs, tokens, heads, headDim,
-        maxKeyBlocks: packed.maxKeyBlocks, bidirectionalPrefix: prefix, dropout: drop,
+        maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens), bidirectionalPrefix: prefix, dropout: drop,
       });
       return { out: { buffer: out, length: tokens * heads * headDim }, probs: { buffer: probs, length: heads * tokens * tokens } };
     });
@@ -157,7 +157,7 @@ describe('WGSL kernels match their CPU twins', () => {
       k.attention({
         qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
         blockIndices: frame.storageWith(packed.indices, 'indices'), out: frame.storage(tokens * heads * headDim * 4, 'out'), probs,
-        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, bidirectionalPrefix: 0,
+        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens), bidirectionalPrefix: 0,
       });
       return { probs: { buffer: probs, length: heads * tokens * tokens } };
     });
@@ -179,7 +179,7 @@ describe('WGSL kernels match their CPU twins', () => {
       k.attention({
         qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
         blockIndices: frame.storageWith(packed.indices, 'indices'), out: frame.storage(tokens * heads * headDim * 4, 'out'), probs,
-        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, bidirectionalPrefix: prefix,
+        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens), bidirectionalPrefix: prefix,
       });
       return { probs: { buffer: probs, length: heads * tokens * tokens } };
     });
@@ -226,7 +226,7 @@ describe('WGSL kernels match their CPU twins', () => {
     const scorer = fastvScorer(n, config, queries);
     const gpu = await runKernels(context, (k, frame) => {
       const scores = frame.storage(n * 4, 'scores');
-      k.scoreTokens({ source: scorer.source, constants: scorer.constants, probs: frame.storageWith(probs, 'probs'), scores, heads: h, tokens: n });
+      k.scoreTokens({ source: scorer.source, constants: scorer.constants, probs: frame.storageWith(probs, 'probs'), scores, heads: h, tokens: n, macs: scorer.macs });
       return { scores: { buffer: scores, length: n } };
     });
     expectClose(`FastV scorer, ${queries} queries`, gpu['scores']!.slice(0, n - 1), fastvScores(probs, h, n, queries).slice(0, n - 1));

@@ -53,11 +53,20 @@ export class KernelRecorder {
   readonly #context: GpuContext;
   readonly #frame: Frame;
   readonly #pass: GPUComputePassEncoder;
+  #macs = 0;
 
   constructor(context: GpuContext, frame: Frame, pass: GPUComputePassEncoder) {
     this.#context = context;
     this.#frame = frame;
     this.#pass = pass;
+  }
+
+  /**
+   * Multiply-adds of every matmul-like dispatch recorded so far, tallied from each dispatch's own shape (attention
+   * from the packed lists it reads): what the GPU is asked to do, to hold against what the FLOP counter planned.
+   */
+  get dispatchedMacs(): number {
+    return this.#macs;
   }
 
   /** Text rows: token plus position embedding, written from row `rowOffset` of `out` (after a VLM's image tokens). */
@@ -98,6 +107,7 @@ export class KernelRecorder {
     };
     // An unused residual binding still needs a buffer; the bias is never written, so it can stand in.
     const residual = args.residual ?? args.bias;
+    this.#macs += args.m * args.n * args.k;
     this.#dispatch('matmul.wgsl', 'main', constants, [args.a, args.w, args.bias, residual, args.out, uniform], [
       Math.ceil(args.n / 4 / 16),
       Math.ceil(args.m / 16),
@@ -109,6 +119,7 @@ export class KernelRecorder {
     const uniform = this.#frame.uniform(lmHeadParams.pack({ m: args.m, vocab: args.vocab, channels: args.channels }), 'lm head params');
     // Without a bias the binding is never read; the weights stand in.
     const bias = args.bias ?? args.wte;
+    this.#macs += args.m * args.vocab * args.channels;
     this.#dispatch('lm_head.wgsl', 'main', { HAS_BIAS: args.bias ? 1 : 0 }, [args.x, args.wte, bias, args.out, uniform], [
       Math.ceil(args.vocab / 64),
       Math.ceil(args.m / 16),
@@ -127,6 +138,7 @@ export class KernelRecorder {
       }),
       'patch embed params',
     );
+    this.#macs += args.grid * args.grid * args.imageChannels * args.patch * args.patch * args.channels;
     // Without CLS the binding is never read; the bias stands in.
     this.#dispatch(
       'patch_embed.wgsl',
@@ -140,6 +152,8 @@ export class KernelRecorder {
   attention(args: {
     qkv: GPUBuffer; blockCounts: GPUBuffer; blockIndices: GPUBuffer; out: GPUBuffer; probs?: GPUBuffer;
     tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number; dropout?: DropoutArgs;
+    /** (query, key) pairs of every tile the packed lists make the kernel read. */
+    executedPairs: number;
   }): void {
     const uniform = this.#frame.uniform(
       attentionParams.pack({
@@ -152,6 +166,7 @@ export class KernelRecorder {
     // Without capture the probs binding is never written; a pooled scratch word stands in.
     const probs = args.probs ?? this.#frame.storage(16, 'unused probs');
     const constants = { CAPTURE: args.probs ? 1 : 0, DROPOUT: args.dropout ? 1 : 0 };
+    this.#macs += 2 * args.executedPairs * args.headDim; // QKᵀ and P·V
     this.#dispatch('attention.wgsl', 'main', constants, [args.qkv, args.blockCounts, args.blockIndices, args.out, probs, uniform], [
       Math.ceil(args.tokens / ATTENTION_BLOCK),
       args.heads,
@@ -177,7 +192,12 @@ export class KernelRecorder {
   }
 
   /** A technique's scoring kernel (bindings: probs, scores, uniform {heads, tokens}; workgroup size 64). */
-  scoreTokens(args: { source: string; constants: PipelineConstants; probs: GPUBuffer; scores: GPUBuffer; heads: number; tokens: number }): void {
+  scoreTokens(args: {
+    source: string; constants: PipelineConstants; probs: GPUBuffer; scores: GPUBuffer; heads: number; tokens: number;
+    /** The scorer's declared cost: its work depends on its own loop, which only the technique knows. */
+    macs: number;
+  }): void {
+    this.#macs += args.macs;
     const uniform = this.#frame.uniform(scoreShape.pack({ heads: args.heads, tokens: args.tokens }), 'score params');
     const pipeline = this.#context.pipeline(techniqueShader(args.source), 'main', args.constants, 'technique scorer');
     this.#encode(pipeline, [args.probs, args.scores, uniform], [Math.ceil(args.tokens / WORKGROUP_1D), 1]);

@@ -75,7 +75,7 @@ export interface GpuLayerRun {
   /** Captured attention probabilities by layer. */
   probs: ReadonlyMap<number, GPUBuffer>;
   /** Key-block lists of this layer in the attention kernel's layout. */
-  keyBlocks: { counts: GPUBuffer; indices: GPUBuffer; maxKeyBlocks: number };
+  keyBlocks: { counts: GPUBuffer; indices: GPUBuffer; maxKeyBlocks: number; executedPairs: number };
   /** Called when a reduction leaves survivors, with the first layer whose attention runs on them. */
   onPositions(firstLayer: number, tokens: number, positions: GPUBuffer): void;
 }
@@ -209,7 +209,7 @@ function attentionStep(layer: LayerPlan, config: TransformerConfig, blockSize: n
       run.kernels.attention({
         qkv: run.qkv, blockCounts: run.keyBlocks.counts, blockIndices: run.keyBlocks.indices, out: run.attended,
         tokens, heads: config.n_head, headDim, maxKeyBlocks: run.keyBlocks.maxKeyBlocks, bidirectionalPrefix,
-        probs: run.probs.get(layer.index), dropout,
+        probs: run.probs.get(layer.index), dropout, executedPairs: run.keyBlocks.executedPairs,
       }),
     cpu: (run) => {
       const attended = cpu.attention(run.qkv, layer.keyBlocks, tokens, config.n_head, headDim, bidirectionalPrefix, dropout);
@@ -235,7 +235,7 @@ function reductionStep(step: ReductionStep, config: TransformerConfig): LayerSte
       const scores = frame.storage(tokens * 4, 'scores');
       const keepMask = frame.storage(tokens * 4, 'keep mask');
       const offsets = frame.storage(tokens * 4, 'offsets');
-      kernels.scoreTokens({ source: step.scorer.source, constants: step.scorer.constants, probs, scores, heads, tokens });
+      kernels.scoreTokens({ source: step.scorer.source, constants: step.scorer.constants, probs, scores, heads, tokens, macs: step.scorer.macs });
       kernels.selectKeep({ scores, keepMask, tokens, keep });
       kernels.prefixSum({ keepMask, offsets, tokens });
       const survivorPositions = frame.storage(keep * 4, `positions from layer ${step.layer}`);

@@ -33,4 +33,6 @@ export interface ForwardResult {
   layerPositions: Int32Array[];
   attention: AttentionCapture[];
   timing: ForwardTiming;
+  /** Multiply-adds the dispatches of every sample asked of the GPU (KernelRecorder's tally); equals the FLOP count's. */
+  dispatchedMacs: number;
 }

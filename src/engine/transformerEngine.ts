@@ -5,7 +5,7 @@ import { Frame, type GpuContext, readFloat32, readInt32 } from './gpuContext';
 import { elementDropout } from './dropoutSites';
 import { KernelRecorder } from './kernels';
 import { layerSteps, tokensAfterLayer, type GpuLayerRun } from './layerSteps';
-import { blockCount, lastVisibleBlock, type ExecutionPlan, type KeyBlockLists } from './plan';
+import { ATTENTION_BLOCK, blockCount, lastVisibleBlock, type ExecutionPlan, type KeyBlockLists } from './plan';
 import type { AttentionCapture, ForwardResult, TimingMethod } from './result';
 
 type LayerBuffers = Record<keyof LayerWeights, GPUBuffer>;
@@ -51,6 +51,20 @@ export function packKeyBlocks(
     });
   });
   return { counts, indices, maxKeyBlocks };
+}
+
+/**
+ * (query, key) pairs of every tile that packed lists make the attention kernel read, from the packed arrays
+ * themselves: the work dispatched, independent of how the plan's lists were counted.
+ */
+export function packedPairs({ counts, indices, maxKeyBlocks }: ReturnType<typeof packKeyBlocks>, tokens: number): number {
+  const queryBlocks = blockCount(tokens);
+  const span = (block: number) => Math.min(ATTENTION_BLOCK, tokens - block * ATTENTION_BLOCK);
+  let pairs = 0;
+  counts.forEach((count, slot) => {
+    for (let b = 0; b < count; b++) pairs += span(slot % queryBlocks) * span(indices[slot * maxKeyBlocks + b]!);
+  });
+  return pairs;
 }
 
 /**
@@ -121,12 +135,14 @@ export class TransformerEngine {
     const sampleProbs = new Float32Array(samples * vocab);
     const times: number[] = [];
     let method: TimingMethod = 'wall-clock';
+    let dispatchedMacs = 0;
     let firstSample: Awaited<ReturnType<TransformerEngine['runSample']>> | undefined;
     for (let sample = 0; sample < samples; sample++) {
       const run = await this.runSample(plan, ids, sample, options, sample === 0);
       firstSample ??= run;
       times.push(run.ms);
       method = run.method;
+      dispatchedMacs += run.dispatchedMacs;
       for (let i = 0; i < logitsSum.length; i++) logitsSum[i]! += run.logits[i]! / samples;
       sampleProbs.set(softmax(run.logits.subarray((logitRows - 1) * vocab)), sample * vocab);
     }
@@ -137,6 +153,7 @@ export class TransformerEngine {
       layerPositions: firstSample!.layerPositions,
       attention: firstSample!.attention,
       timing: { ms: median(times), method },
+      dispatchedMacs,
     };
   }
 
@@ -185,6 +202,7 @@ export class TransformerEngine {
           counts: frame.storageWith(packed.counts, `block counts ${layer.index}`),
           indices: frame.storageWith(packed.indices, `block indices ${layer.index}`),
           maxKeyBlocks: packed.maxKeyBlocks,
+          executedPairs: packedPairs(packed, layer.tokens),
         };
       });
 
@@ -291,7 +309,7 @@ export class TransformerEngine {
           positions: layerPositions[layer]!,
         })),
       );
-      return { logits: logitValues, ms, method, layerPositions, attention };
+      return { logits: logitValues, ms, method, layerPositions, attention, dispatchedMacs: kernels.dispatchedMacs };
     } finally {
       frame.release();
     }
