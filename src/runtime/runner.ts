@@ -72,6 +72,8 @@ export interface ModelInputs {
   maxTextTokens: number;
   /** The eval images an image model can run on (its eval set); empty for text models and image models without one. */
   evalItems: readonly EvalItemView[];
+  /** Layers and heads, which bound the layer parameters and the view's layer and head. */
+  shape: Pick<TransformerConfig, 'n_layer' | 'n_head'>;
 }
 
 /** Where the image a run saw came from: an eval item, which says what the answer should be, or the user's file. */
@@ -201,6 +203,7 @@ export async function createRunner(): Promise<Runner> {
         imageSize: model.config.image?.size ?? null,
         maxTextTokens: model.config.maxTextTokens,
         evalItems: evalSet.views,
+        shape: { n_layer: model.config.n_layer, n_head: model.config.n_head },
       };
       const next: ActiveModel = { key, model, engine, reference, notices, evalSet, inputs, denseCache: new Map() };
       if (active) disposeModel(active);

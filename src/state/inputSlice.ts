@@ -24,7 +24,7 @@ export const createInputSlice: StateCreator<PlaygroundState, [], [], InputSlice>
   return {
     prompt: DEFAULT_PROMPT,
     image: defaultImageChoice(),
-    // Cut rather than refuse, so a long paste still shows; a link with a longer prompt is rejected by urlState.
+    // Cut rather than refuse, so a long paste still shows; a link's longer prompt is left out by urlState, with a note.
     setPrompt: (prompt) => set({ prompt: prompt.slice(0, MAX_PROMPT_CHARS) }),
     // The model's eval set may be smaller: the runner names its range when the item is past it. Choosing an image
     // answers a link's request for one, so its note goes.

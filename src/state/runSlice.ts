@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { LoadProgress } from '../models/modelFiles';
 import type { ModelInputs, RunOutput } from '../runtime/runner';
+import { fittedToModel } from './loadedModel';
 import type { PlaygroundState } from './types';
 
 export type RunStatus = 'idle' | 'running' | 'done' | 'error';
@@ -24,6 +25,7 @@ export interface RunSlice {
   modelInputs: ModelInputs | null;
   runStarted(): void;
   modelLoadProgressed(progress: LoadProgress): void;
+  /** Also fits the settings to the model once its shape is known (see loadedModel.ts). */
   modelReady(inputs: ModelInputs): void;
   runSucceeded(output: RunOutput): void;
   runFailed(message: string): void;
@@ -39,7 +41,7 @@ export const createRunSlice: StateCreator<PlaygroundState, [], [], RunSlice> = (
   runStarted: () => set((state) => ({ run: { ...state.run, status: 'running', modelLoad: null } })),
   modelInputs: null,
   modelLoadProgressed: (progress) => set((state) => ({ run: { ...state.run, modelLoad: progress } })),
-  modelReady: (modelInputs) => set({ modelInputs }),
+  modelReady: (modelInputs) => set((state) => ({ modelInputs, ...fittedToModel({ ...state, modelInputs }) })),
   runSucceeded: (output) => set({ run: { status: 'done', output, error: null, modelLoad: null } }),
   runFailed: (message) => set((state) => ({ run: { status: 'error', output: state.run.output, error: message, modelLoad: null } })),
   runAwaitsImage: () => set({ run: { status: 'idle', output: null, error: null, modelLoad: null } }),

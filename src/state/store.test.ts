@@ -122,7 +122,7 @@ describe('playground store', () => {
 
   test("the controls read the current model's inputs only, not a previous model's", () => {
     const store = createPlaygroundStore();
-    const vqa: ModelInputs = { modelKey: 'bundled:shapes-vqa', takesText: true, imageSize: 64, maxTextTokens: 8, evalItems: [] };
+    const vqa: ModelInputs = { modelKey: 'bundled:shapes-vqa', takesText: true, imageSize: 64, maxTextTokens: 8, evalItems: [], shape: { n_layer: 4, n_head: 4 } };
     store.getState().modelReady(vqa);
     expect(selectModelInputs(store.getState())).toBeNull();
     store.getState().setModelSource({ kind: 'bundled', name: 'shapes-vqa' });
@@ -217,14 +217,30 @@ describe('playground store', () => {
     expect(store.getState().run.error).toBe('boom');
   });
 
-  test('a bad link falls back to the defaults and says why', () => {
+  test('a link that cannot be read falls back to the defaults and says why', () => {
     const store = createPlaygroundStore();
     store.getState().setPrompt('typed');
-    store.getState().loadLink('#v=9&prompt=x');
+    store.getState().loadLink('#v=2&prompt=x');
     expect(selectPersistent(store.getState())).toEqual(defaultPersistentState());
-    expect(store.getState().linkError).toMatch(/newer version/);
+    expect(store.getState().linkError).toMatch(/cut short/);
+    expect(store.getState().settingNotes).toEqual([]);
     store.getState().dismissLinkError();
     expect(store.getState().linkError).toBeNull();
+  });
+
+  test("a link's notes on what it could not apply are kept until dismissed or the next link", () => {
+    const store = createPlaygroundStore();
+    const shared = defaultPersistentState();
+    shared.prompt = 'kept';
+    store.getState().loadLink(`${serializeState(shared)}&theme=dark`);
+    expect(store.getState().prompt).toBe('kept');
+    expect(store.getState().linkError).toBeNull();
+    expect(store.getState().settingNotes).toEqual(['"theme" is not a setting this page knows; it was left out.']);
+    store.getState().dismissSettingNotes();
+    expect(store.getState().settingNotes).toEqual([]);
+    store.getState().loadLink(`${serializeState(shared)}&theme=dark`);
+    store.getState().loadLink(serializeState(shared));
+    expect(store.getState().settingNotes).toEqual([]);
   });
 
   test('an empty hash means the defaults, without an error', () => {
@@ -233,5 +249,68 @@ describe('playground store', () => {
     store.getState().loadLink('');
     expect(store.getState().prompt).toBe(defaultPersistentState().prompt);
     expect(store.getState().linkError).toBeNull();
+  });
+});
+
+describe('settings fitted to the loaded model', () => {
+  const recallLm: ModelInputs = { modelKey: 'bundled:recall-lm', takesText: true, imageSize: null, maxTextTokens: 1024, evalItems: [], shape: { n_layer: 2, n_head: 4 } };
+  const pastTheModel = () => {
+    const state = defaultPersistentState();
+    state.techniques['fastv'] = { enabled: true, params: { layer: 5, ratio: 0.5, queries: 'last' } };
+    state.techniques['sliding-window'] = { enabled: true, params: { sinkTokens: 4, windowTokens: 64, fromLayer: 47 } };
+    state.view.layer = 7;
+    state.view.head = 20;
+    return state;
+  };
+  const fittedNotes = [
+    'Sliding window + sinks\'s "From layer" was 47, past this model\'s last layer (1); it is now 1.',
+    'FastV token pruning\'s "Prune at layer K" was 5, past this model\'s last layer (1); it is now 1.',
+    "The view's layer was 7, past this model's last layer (1); it now shows layer 1.",
+    "The view's head was 20, past this model's last head (3); it now shows the mean of heads.",
+  ];
+
+  test('a link past the model is fitted when the model loads, with a note for each change', () => {
+    const store = createPlaygroundStore();
+    store.getState().loadLink(serializeState(pastTheModel()));
+    expect(store.getState().techniques['fastv']?.params['layer']).toBe(5);
+    store.getState().modelReady(recallLm);
+    const { techniques, view, settingNotes } = store.getState();
+    expect(techniques['fastv']).toEqual({ enabled: true, params: { layer: 1, ratio: 0.5, queries: 'last' } });
+    expect(techniques['sliding-window']?.params['fromLayer']).toBe(1);
+    expect(view).toMatchObject({ layer: 1, head: 'mean' });
+    expect(settingNotes).toEqual(fittedNotes);
+    // Every run reports the model again; what fits stays as it is, without another note.
+    store.getState().modelReady(recallLm);
+    expect(store.getState().settingNotes).toEqual(fittedNotes);
+  });
+
+  test('a link to the model already loaded is fitted at once', () => {
+    const store = createPlaygroundStore();
+    store.getState().modelReady(recallLm);
+    store.getState().loadLink(`${serializeState(pastTheModel())}&theme=dark`);
+    expect(store.getState().techniques['fastv']?.params['layer']).toBe(1);
+    expect(store.getState().settingNotes).toEqual(['"theme" is not a setting this page knows; it was left out.', ...fittedNotes]);
+  });
+
+  test("another model's shape fits nothing", () => {
+    const store = createPlaygroundStore();
+    store.getState().loadLink(serializeState(pastTheModel()));
+    store.getState().modelReady({ ...recallLm, modelKey: 'bundled:tiny-random-gpt2' });
+    expect(store.getState().techniques['fastv']?.params['layer']).toBe(5);
+    expect(store.getState().settingNotes).toEqual([]);
+  });
+
+  test("a layer parameter is clamped to the loaded model's layers, and to the largest model before one loads", () => {
+    const store = createPlaygroundStore();
+    store.getState().setTechniqueParam('sliding-window', 'fromLayer', 99);
+    expect(store.getState().techniques['sliding-window']?.params['fromLayer']).toBe(47);
+    store.getState().modelReady(recallLm);
+    store.getState().setTechniqueParam('sliding-window', 'fromLayer', 3);
+    store.getState().setTechniqueParam('fastv', 'layer', 0);
+    expect(store.getState().techniques['sliding-window']?.params['fromLayer']).toBe(1);
+    expect(store.getState().techniques['fastv']?.params['layer']).toBe(1);
+    // Parameters that are no layer index keep their own bounds.
+    store.getState().setTechniqueParam('sliding-window', 'windowTokens', 1024);
+    expect(store.getState().techniques['sliding-window']?.params['windowTokens']).toBe(1024);
   });
 });

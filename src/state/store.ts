@@ -8,8 +8,9 @@ import { createTechniquesSlice } from './techniquesSlice';
 import type { PlaygroundState } from './types';
 import { createViewSlice } from './viewSlice';
 import { activeTechniques, linkedImageChoice, type PersistentState } from './persistent';
-import { modelSourceKey } from '../models/modelSource';
-import type { ModelInputs, RunRequest } from '../runtime/runner';
+import type { RunRequest } from '../runtime/runner';
+
+export { selectModelInputs } from './loadedModel';
 
 export type PlaygroundStore = StoreApi<PlaygroundState>;
 
@@ -47,12 +48,6 @@ export function selectRunRequest(state: PlaygroundState): RunRequest {
  */
 export function runRequestKey(request: RunRequest): string {
   return JSON.stringify(request, (_key, value: unknown) => (value instanceof Uint8Array ? undefined : value));
-}
-
-/** The current model's inputs; null until the runner has loaded it (the last ones known may be another model's). */
-export function selectModelInputs(state: PlaygroundState): ModelInputs | null {
-  const inputs = state.modelInputs;
-  return inputs && inputs.modelKey === modelSourceKey(state.modelSource) ? inputs : null;
 }
 
 export const playgroundStore = createPlaygroundStore();

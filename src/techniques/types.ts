@@ -12,9 +12,15 @@ interface ParamBase {
 export interface NumberParam extends ParamBase {
   kind: 'int' | 'float';
   min: number;
+  /** The bound on any model; a `modelIndex` parameter is bounded further by the loaded model (see paramRange). */
   max: number;
   step: number;
   default: number;
+  /**
+   * The parameter is an index into the model's layers, so the loaded model bounds it by its last layer. Declared as
+   * data rather than as a function so that the URL reader, the store and the UI all derive the same range from it.
+   */
+  modelIndex?: 'layer';
 }
 export interface ChoiceParam extends ParamBase {
   kind: 'choice';
@@ -23,6 +29,19 @@ export interface ChoiceParam extends ParamBase {
 }
 export type ParamSpec = NumberParam | ChoiceParam;
 export type ParamValues = Record<string, number | string>;
+
+/** What a parameter's range needs to know of the loaded model. */
+export type ModelShape = Pick<TransformerConfig, 'n_layer'>;
+
+/**
+ * The values a number parameter allows on a model (`shape`), or on any model (null: none loaded yet). Never empty:
+ * on a model too shallow for the parameter's minimum (FastV on one layer) the range is the minimum alone, and the
+ * technique's plan says why it cannot run there.
+ */
+export function paramRange(spec: NumberParam, shape: ModelShape | null): { min: number; max: number } {
+  if (spec.modelIndex !== 'layer' || shape === null) return { min: spec.min, max: spec.max };
+  return { min: spec.min, max: Math.max(spec.min, Math.min(spec.max, shape.n_layer - 1)) };
+}
 
 export interface LayerContext {
   config: TransformerConfig;
@@ -55,6 +74,14 @@ export interface PlannedReduction {
   scorer: (tokensBefore: number, config: TransformerConfig, protectedTail: number) => ScorerKernel;
 }
 
+export interface Paper {
+  title: string;
+  authors: string;
+  venue: string;
+  /** The arXiv abstract page. */
+  url: string;
+}
+
 /**
  * One efficiency technique. It only describes *what* to run through these hooks; the engine runs it, the CPU
  * forward checks it and the FLOP counter counts it. See src/techniques/README.md for the contract of each hook.
@@ -65,8 +92,10 @@ export interface Technique {
   family: TechniqueFamily;
   /** One or two sentences for the UI. */
   summary: string;
-  /** Where its formulas come from (paper and section of ../shared/specs). */
-  reference: string;
+  /** The paper the technique comes from, which the UI links to. */
+  paper: Paper;
+  /** The section of ../shared/specs its formulas follow; for developers, never shown in the UI. */
+  spec: string;
   params: readonly ParamSpec[];
   /** Sparse attention: narrow the key blocks each (head, query block) reads in one layer. */
   restrictKeyBlocks?(lists: KeyBlockLists, context: LayerContext, params: ParamValues): KeyBlockLists;

@@ -83,13 +83,14 @@ function Header({ onOpenSources }: { onOpenSources(): void }) {
 
 function Banners() {
   const linkError = usePlayground((s) => s.linkError);
+  const settingNotes = usePlayground((s) => s.settingNotes);
   const runError = usePlayground((s) => (s.run.status === 'error' ? s.run.error : null));
   const modelNotices = usePlayground((s) => s.run.output?.modelNotices);
   const fromDroppedFiles = usePlayground((s) => s.modelSource.kind === 'files');
   const ownImage = usePlayground((s) => s.image.source.kind === 'uploaded');
   const linkImageLeftOut = usePlayground((s) => s.linkImageLeftOut);
   const hasEvalImages = usePlayground((s) => (selectModelInputs(s)?.evalItems.length ?? 0) > 0);
-  const { dismissLinkError, dismissLinkImageNote } = playgroundStore.getState();
+  const { dismissLinkError, dismissSettingNotes, dismissLinkImageNote } = playgroundStore.getState();
   return (
     <>
       <ModelLoadProgress />
@@ -124,6 +125,19 @@ function Banners() {
         <div className="banner banner-warning" role="alert" data-testid="url-error">
           <strong>This link could not be applied; showing the defaults instead.</strong> {linkError}{' '}
           <button type="button" onClick={dismissLinkError}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {settingNotes.length > 0 && (
+        <div className="banner banner-info" role="status" data-testid="setting-notes">
+          <strong>Some settings were applied differently from what was asked:</strong>
+          <ul>
+            {settingNotes.map((note, index) => (
+              <li key={index}>{note}</li>
+            ))}
+          </ul>
+          <button type="button" onClick={dismissSettingNotes}>
             Dismiss
           </button>
         </div>

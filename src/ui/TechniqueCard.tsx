@@ -1,4 +1,4 @@
-import { usePlayground } from '../state/store';
+import { selectModelInputs, usePlayground } from '../state/store';
 import type { Technique } from '../techniques/types';
 import { ParamControl } from './ParamControl';
 
@@ -8,6 +8,7 @@ export function TechniqueCard({ technique }: { technique: Technique }) {
   const setEnabled = usePlayground((s) => s.setTechniqueEnabled);
   const setParam = usePlayground((s) => s.setTechniqueParam);
   const reset = usePlayground((s) => s.resetTechniqueParams);
+  const shape = usePlayground((s) => selectModelInputs(s)?.shape ?? null);
   if (!entry) return null;
   const switchId = `technique-${technique.id}`;
   return (
@@ -32,6 +33,7 @@ export function TechniqueCard({ technique }: { technique: Technique }) {
             key={spec.key}
             techniqueId={technique.id}
             spec={spec}
+            shape={shape}
             value={entry.params[spec.key] ?? spec.default}
             onChange={(value) => setParam(technique.id, spec.key, value)}
           />
@@ -41,7 +43,12 @@ export function TechniqueCard({ technique }: { technique: Technique }) {
         <button type="button" className="link-button" onClick={() => reset(technique.id)}>
           Reset to defaults
         </button>
-        <span className="technique-reference">{technique.reference}</span>
+        <a className="technique-paper" href={technique.paper.url} target="_blank" rel="noreferrer">
+          {technique.paper.title}
+        </a>
+        <span className="technique-paper-source">
+          {technique.paper.authors}, {technique.paper.venue}
+        </span>
       </footer>
     </article>
   );

@@ -18,8 +18,9 @@ export function ViewBar() {
   const takesImage = usePlayground((s) => (selectModelInputs(s)?.imageSize ?? null) !== null);
   const toggles = PANEL_IDS.filter((panel) => panel !== 'image' || takesImage);
   const { setLayer, setHead, setPanelVisible } = playgroundStore.getState();
-  // Until a run reports the model's shape, offer the current choice only; a link's layer or head beyond this model
-  // shows as the last one, which is what the runner and the attention panel fall back to.
+  // Until a run reports the model's shape, offer the current choice only. The store fits the view to a model once it
+  // loads (loadedModel.ts), but until that model's first run the last run's shape is offered, and a layer or head
+  // beyond it shows as the last one, which is what the runner and the attention panel fall back to.
   const layers = range(config?.n_layer ?? view.layer + 1);
   const heads = range(config?.n_head ?? (view.head === 'mean' ? 0 : view.head + 1));
   const layer = Math.min(view.layer, layers.length - 1);

@@ -20,7 +20,13 @@ export const attentionDropout: Technique = {
   family: 'dropout',
   summary:
     'Randomly zeroes attention weights (and rescales the rest) in N seeded passes; the predictions show the mean and spread across passes.',
-  reference: 'Gal & Ghahramani 2016 (MC dropout); ../shared/specs/token-pruning-and-dropout.md §2.2, §2.7',
+  paper: {
+    title: 'Dropout as a Bayesian Approximation: Representing Model Uncertainty in Deep Learning',
+    authors: 'Gal & Ghahramani',
+    venue: 'ICML 2016',
+    url: 'https://arxiv.org/abs/1506.02142',
+  },
+  spec: '../shared/specs/token-pruning-and-dropout.md §2.2, §2.7',
   params: [
     { key: 'rate', label: 'Drop rate p', kind: 'float', min: 0, max: 0.9, step: 0.05, default: 0.1, help: 'Probability that each attention weight is zeroed.' },
     { key: 'seed', label: 'Seed', kind: 'int', min: 0, max: 2147483647, step: 1, default: 1234, help: 'Same seed, same masks: the run is reproducible.' },

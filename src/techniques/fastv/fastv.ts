@@ -72,10 +72,16 @@ export const fastv: Technique = {
   family: 'token-pruning',
   summary:
     'After layer K−1, rank context tokens by the attention they receive and drop the lowest fraction R; layers K onwards run on the survivors only.',
-  reference: 'FastV (Chen et al., ECCV 2024, arXiv 2403.06764); ../shared/specs/token-pruning-and-dropout.md §1.1',
+  paper: {
+    title: 'An Image is Worth 1/2 Tokens After Layer 2: Plug-and-Play Inference Acceleration for Large Vision-Language Models',
+    authors: 'Chen et al.',
+    venue: 'ECCV 2024',
+    url: 'https://arxiv.org/abs/2403.06764',
+  },
+  spec: '../shared/specs/token-pruning-and-dropout.md §1.1',
   params: [
     {
-      key: 'layer', label: 'Prune at layer K', kind: 'int', min: 1, max: 47, step: 1, default: 1,
+      key: 'layer', label: 'Prune at layer K', kind: 'int', min: 1, max: 47, step: 1, default: 1, modelIndex: 'layer',
       help: 'Tokens are removed at the input of layer K, scored by layer K−1 (the paper uses K=2 of LLaVA\'s 32 layers; our models have 2–4).',
     },
     { key: 'ratio', label: 'Drop ratio R', kind: 'float', min: 0, max: 0.95, step: 0.05, default: 0.5, help: 'Fraction of prunable tokens removed: the last token always stays, and so does a VLM\'s whole question (only image tokens are pruned).' },

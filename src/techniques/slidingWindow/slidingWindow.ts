@@ -36,11 +36,17 @@ export const slidingWindow: Technique = {
   family: 'sparse-attention',
   summary:
     'Each query reads only the first few "sink" tokens and a recent window, block by block (StreamingLLM\'s A-shape). Skipped key blocks are never read.',
-  reference: 'StreamingLLM (Xiao et al., arXiv 2309.17453); ../shared/specs/sparse-attention.md §3.1–3.2',
+  paper: {
+    title: 'Efficient Streaming Language Models with Attention Sinks',
+    authors: 'Xiao et al.',
+    venue: 'ICLR 2024',
+    url: 'https://arxiv.org/abs/2309.17453',
+  },
+  spec: '../shared/specs/sparse-attention.md §3.1–3.2',
   params: [
     { key: 'sinkTokens', label: 'Sink tokens', kind: 'int', min: 0, max: 64, step: 1, default: 4, help: 'First tokens every query always reads (StreamingLLM keeps 4).' },
     { key: 'windowTokens', label: 'Window', kind: 'int', min: 1, max: 1024, step: 1, default: 64, help: 'Most recent tokens each query reads, its own included.' },
-    { key: 'fromLayer', label: 'From layer', kind: 'int', min: 0, max: 47, step: 1, default: 0, help: 'Layers before this one stay dense.' },
+    { key: 'fromLayer', label: 'From layer', kind: 'int', min: 0, max: 47, step: 1, default: 0, modelIndex: 'layer', help: 'Layers before this one stay dense.' },
   ],
   restrictKeyBlocks: restrictToWindow,
 };
