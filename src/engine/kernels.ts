@@ -164,9 +164,18 @@ export class KernelRecorder {
     this.#dispatch('gather_rows.wgsl', 'main', {}, [args.keepMask, args.offsets, args.x, args.positions, args.out, args.outPositions, uniform], grid1d(args.tokens * args.channels));
   }
 
-  /** A technique's scoring kernel (bindings: probs, scores, uniform {heads, tokens}; workgroup size 64). */
-  scoreTokens(args: { source: string; constants: PipelineConstants; probs: GPUBuffer; scores: GPUBuffer; heads: number; tokens: number }): void {
-    const uniform = this.#frame.uniform([['u32', args.heads], ['u32', args.tokens]], 'score params');
+  /**
+   * A technique's scoring kernel (bindings: probs, scores, uniform {heads, tokens, protected_tail,
+   * bidirectional_prefix}; workgroup size 64; src/techniques/README.md).
+   */
+  scoreTokens(args: {
+    source: string; constants: PipelineConstants; probs: GPUBuffer; scores: GPUBuffer; heads: number; tokens: number;
+    protectedTail: number; bidirectionalPrefix: number;
+  }): void {
+    const uniform = this.#frame.uniform(
+      [['u32', args.heads], ['u32', args.tokens], ['u32', args.protectedTail], ['u32', args.bidirectionalPrefix]],
+      'score params',
+    );
     const pipeline = this.#context.pipeline(techniqueShader(args.source), 'main', args.constants, 'technique scorer');
     this.#encode(pipeline, [args.probs, args.scores, uniform], [Math.ceil(args.tokens / WORKGROUP_1D), 1]);
   }

@@ -13,6 +13,10 @@ export interface PruneStep {
   scoreFromLayer: number;
   tokensBefore: number;
   keep: number;
+  /** The last `protectedTail` of the `tokensBefore` tokens must survive: the scorer ranks them first. */
+  protectedTail: number;
+  /** The mask `scoreFromLayer`'s probabilities were computed under (see LayerPlan.bidirectionalPrefix). */
+  bidirectionalPrefix: number;
   /** WGSL scoring kernel supplied by the technique (see src/techniques/README.md for its bindings). */
   scorer: ScorerKernel;
 }
@@ -23,8 +27,11 @@ export interface ScorerKernel {
   constants: Record<string, number>;
   /** Multiply-adds of the scoring pass, for the FLOP counter. */
   macs: number;
-  /** CPU twin of the kernel: scores from probabilities [heads, tokens, tokens]. */
-  reference: (probs: Float32Array, heads: number, tokens: number) => Float32Array;
+  /**
+   * CPU twin of the kernel: scores from probabilities [heads, tokens, tokens] computed under the mask of
+   * `bidirectionalPrefix`, the last `protectedTail` tokens scored above every other.
+   */
+  reference: (probs: Float32Array, heads: number, tokens: number, bidirectionalPrefix: number, protectedTail: number) => Float32Array;
 }
 
 export interface DropoutSites {

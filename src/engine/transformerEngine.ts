@@ -236,7 +236,10 @@ export class TransformerEngine {
           const scores = frame.storage(tokens * 4, 'scores');
           const keepMask = frame.storage(tokens * 4, 'keep mask');
           const offsets = frame.storage(tokens * 4, 'offsets');
-          kernels.scoreTokens({ source: step.scorer.source, constants: step.scorer.constants, probs, scores, heads, tokens });
+          kernels.scoreTokens({
+            source: step.scorer.source, constants: step.scorer.constants, probs, scores, heads, tokens,
+            protectedTail: step.protectedTail, bidirectionalPrefix: step.bidirectionalPrefix,
+          });
           kernels.selectKeep({ scores, keepMask, tokens, keep: step.keep });
           kernels.prefixSum({ keepMask, offsets, tokens });
           const survivorPositions = frame.storage(step.keep * 4, `positions from layer ${l}`);

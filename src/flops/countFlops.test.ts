@@ -171,7 +171,7 @@ describe('countFlops with techniques', () => {
     const k = 20;
     const K = 2;
     const scorer = { source: '', constants: {}, macs: 1234, reference: () => new Float32Array(n) };
-    const step: PruneStep = { technique: 'fastv', beforeLayer: K, scoreFromLayer: K - 1, tokensBefore: n, keep: k, scorer };
+    const step: PruneStep = { technique: 'fastv', beforeLayer: K, scoreFromLayer: K - 1, tokensBefore: n, keep: k, protectedTail: 1, bidirectionalPrefix: 0, scorer };
     const keyN = denseKeyBlocks(n, 2, 0, 16);
     const keyK = denseKeyBlocks(k, 2, 0, 16);
     const plan: ExecutionPlan = {

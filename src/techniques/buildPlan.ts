@@ -80,6 +80,7 @@ function planPruning(config: TransformerConfig, inputTokens: number, protectedTa
     })
     .sort((a, b) => a.prune.beforeLayer - b.prune.beforeLayer);
   const steps: PruneStep[] = [];
+  const textTokens = inputTokens - config.imageTokens;
   let tokens = inputTokens;
   for (const { technique, prune } of planned) {
     if (steps.some((s) => s.beforeLayer === prune.beforeLayer)) {
@@ -88,13 +89,18 @@ function planPruning(config: TransformerConfig, inputTokens: number, protectedTa
     const keep = prune.keep(tokens);
     if (keep >= tokens) continue;
     if (keep < protectedTail) throw new PlanError(`${technique} would keep ${keep} tokens, fewer than the ${protectedTail} it must protect`);
+    // The scored layer (FastV: the one just before) runs on these `tokens`, so it had the mask every layer of that
+    // many tokens gets below.
+    const prefix = bidirectionalPrefix(config, tokens, textTokens);
     steps.push({
       technique,
       beforeLayer: prune.beforeLayer,
       scoreFromLayer: prune.scoreFromLayer,
       tokensBefore: tokens,
       keep,
-      scorer: prune.scorer(tokens, config, protectedTail),
+      protectedTail,
+      bidirectionalPrefix: prefix,
+      scorer: prune.scorer(tokens, config, protectedTail, prefix),
     });
     tokens = keep;
   }

@@ -48,7 +48,8 @@ export interface PlannedPrune {
   scoreFromLayer: number;
   /** Tokens kept, given the tokens entering `beforeLayer`. */
   keep: (tokensBefore: number) => number;
-  scorer: (tokensBefore: number, config: TransformerConfig, protectedTail: number) => ScorerKernel;
+  /** The scoring kernel for `tokensBefore` tokens whose attention had the mask of `bidirectionalPrefix`. */
+  scorer: (tokensBefore: number, config: TransformerConfig, protectedTail: number, bidirectionalPrefix: number) => ScorerKernel;
 }
 
 /**

@@ -50,7 +50,7 @@ export function cpuForward(
     const l = layerPlan.index;
     const step = plan.pruning.find((p) => p.beforeLayer === l);
     if (step) {
-      const scores = step.scorer.reference(allProbs[step.scoreFromLayer]!, heads, tokens);
+      const scores = step.scorer.reference(allProbs[step.scoreFromLayer]!, heads, tokens, step.bidirectionalPrefix, step.protectedTail);
       const kept = cpu.gatherRows(cpu.selectKeep(scores, step.keep), x, positions, channels);
       x = kept.rows;
       positions = kept.positions;
