@@ -24,7 +24,7 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number
   return Math.max(0, kl);
 }
 
-/** Mean and standard deviation over Monte-Carlo samples of [samples, vocab] probabilities. */
+/** Mean and population standard deviation (ddof = 0: divided by the sample count) over Monte-Carlo samples of [samples, vocab] probabilities. */
 export function sampleStatistics(sampleProbs: Float32Array, vocab: number): { mean: Float64Array; std: Float64Array } {
   const samples = sampleProbs.length / vocab;
   const mean = new Float64Array(vocab);

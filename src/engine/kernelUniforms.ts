@@ -90,4 +90,6 @@ export const gatherParams = uniformLayout('GatherParams', {
 export const scoreShape = uniformLayout('ScoreShape', {
   heads: 'u32',
   tokens: 'u32',
+  protected_tail: 'u32',
+  bidirectional_prefix: 'u32',
 });

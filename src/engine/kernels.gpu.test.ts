@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../models/config';
-import { fastvScorer, fastvScores } from '../techniques/fastv/fastv';
+import { fastvScorer } from '../techniques/fastv/fastv';
 import { slidingWindowBlocks } from '../techniques/slidingWindow/slidingWindow';
 import * as cpu from './cpu/kernels';
 import { GpuContext } from './gpuContext';
@@ -219,18 +219,28 @@ describe('WGSL kernels match their CPU twins', () => {
     expect(Array.from(new Int32Array(gpu['outPositions']!.buffer))).toEqual(Array.from(gathered.positions));
   });
 
-  it.each(['last', 'all'] as const)('FastV scorer (%s queries)', async (queries) => {
+  // Probabilities are random everywhere, also where the mask hides a key: a kernel that reads a query the mask
+  // excludes, or skips one it allows, differs from its twin.
+  it.each([
+    { queries: 'last', mask: 'causal', prefix: 0, tail: 1 },
+    { queries: 'all', mask: 'causal', prefix: 0, tail: 1 },
+    { queries: 'all', mask: 'bidirectional (ViT)', prefix: 21, tail: 1 },
+    { queries: 'all', mask: 'image prefix and a 5-token question (VLM)', prefix: 16, tail: 5 },
+  ] as const)('FastV scorer ($queries queries, $mask)', async ({ queries, prefix, tail }) => {
     const n = 21, h = 3;
     const config = parseModelConfig({ n_layer: 2, n_head: h, n_embd: 12, n_positions: 64, vocab_size: 10, layer_norm_epsilon: 1e-5 });
     const probs = seededFloats(h * n * n, 15).map(Math.abs);
-    const scorer = fastvScorer(n, config, queries);
+    const scorer = fastvScorer(n, config, queries, tail, prefix);
     const gpu = await runKernels(context, (k, frame) => {
       const scores = frame.storage(n * 4, 'scores');
-      k.scoreTokens({ source: scorer.source, constants: scorer.constants, probs: frame.storageWith(probs, 'probs'), scores, heads: h, tokens: n, macs: scorer.macs });
+      k.scoreTokens({
+        source: scorer.source, constants: scorer.constants, probs: frame.storageWith(probs, 'probs'), scores, heads: h, tokens: n,
+        protectedTail: tail, bidirectionalPrefix: prefix, macs: scorer.macs,
+      });
       return { scores: { buffer: scores, length: n } };
     });
-    expectClose(`FastV scorer, ${queries} queries`, gpu['scores']!.slice(0, n - 1), fastvScores(probs, h, n, queries).slice(0, n - 1));
-    expect(gpu['scores']![n - 1]).toBeGreaterThan(1e30);
+    expectClose(`FastV scorer, ${queries} queries, prefix ${prefix}, tail ${tail}`, gpu['scores']!.slice(0, n - tail), scorer.reference(probs, h, n, prefix, tail).slice(0, n - tail));
+    expect(Array.from(gpu['scores']!.slice(n - tail)).every((score) => score > 1e30)).toBe(true);
   });
 
   it('random test weights are reproducible', () => {

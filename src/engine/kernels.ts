@@ -191,14 +191,21 @@ export class KernelRecorder {
     this.#dispatch('gather_rows.wgsl', 'main', {}, [args.keepMask, args.offsets, args.x, args.positions, args.out, args.outPositions, uniform], grid1d(args.tokens * args.channels));
   }
 
-  /** A technique's scoring kernel (bindings: probs, scores, uniform {heads, tokens}; workgroup size 64). */
+  /**
+   * A technique's scoring kernel (bindings: probs, scores, uniform ScoreShape {heads, tokens, protected_tail,
+   * bidirectional_prefix}; workgroup size 64; src/techniques/README.md).
+   */
   scoreTokens(args: {
     source: string; constants: PipelineConstants; probs: GPUBuffer; scores: GPUBuffer; heads: number; tokens: number;
+    protectedTail: number; bidirectionalPrefix: number;
     /** The scorer's declared cost: its work depends on its own loop, which only the technique knows. */
     macs: number;
   }): void {
     this.#macs += args.macs;
-    const uniform = this.#frame.uniform(scoreShape.pack({ heads: args.heads, tokens: args.tokens }), 'score params');
+    const uniform = this.#frame.uniform(
+      scoreShape.pack({ heads: args.heads, tokens: args.tokens, protected_tail: args.protectedTail, bidirectional_prefix: args.bidirectionalPrefix }),
+      'score params',
+    );
     const pipeline = this.#context.pipeline(techniqueShader(args.source), 'main', args.constants, 'technique scorer');
     this.#encode(pipeline, [args.probs, args.scores, uniform], [Math.ceil(args.tokens / WORKGROUP_1D), 1]);
   }

@@ -235,7 +235,10 @@ function reductionStep(step: ReductionStep, config: TransformerConfig): LayerSte
       const scores = frame.storage(tokens * 4, 'scores');
       const keepMask = frame.storage(tokens * 4, 'keep mask');
       const offsets = frame.storage(tokens * 4, 'offsets');
-      kernels.scoreTokens({ source: step.scorer.source, constants: step.scorer.constants, probs, scores, heads, tokens, macs: step.scorer.macs });
+      kernels.scoreTokens({
+        source: step.scorer.source, constants: step.scorer.constants, probs, scores, heads, tokens,
+        protectedTail: step.protectedTail, bidirectionalPrefix: step.bidirectionalPrefix, macs: step.scorer.macs,
+      });
       kernels.selectKeep({ scores, keepMask, tokens, keep });
       kernels.prefixSum({ keepMask, offsets, tokens });
       const survivorPositions = frame.storage(keep * 4, `positions from layer ${step.layer}`);
@@ -247,7 +250,7 @@ function reductionStep(step: ReductionStep, config: TransformerConfig): LayerSte
     cpu: (run) => {
       const probs = run.probs.get(scoredLayer);
       if (!probs) throw new Error(`${step.technique} at layer ${step.layer} needs the attention of layer ${scoredLayer}`);
-      const kept = cpu.gatherRows(cpu.selectKeep(step.scorer.reference(probs, heads, tokens), keep), run.x, run.positions, channels);
+      const kept = cpu.gatherRows(cpu.selectKeep(step.scorer.reference(probs, heads, tokens, step.bidirectionalPrefix, step.protectedTail), keep), run.x, run.positions, channels);
       run.x = kept.rows;
       run.positions = kept.positions;
       run.onPositions(firstLayer, kept.positions);

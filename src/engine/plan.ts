@@ -43,8 +43,11 @@ export interface ScorerKernel {
   constants: Record<string, number>;
   /** Multiply-adds of the scoring pass, for the FLOP counter. */
   macs: number;
-  /** CPU twin of the kernel: scores from probabilities [heads, tokens, tokens]. */
-  reference: (probs: Float32Array, heads: number, tokens: number) => Float32Array;
+  /**
+   * CPU twin of the kernel: scores from probabilities [heads, tokens, tokens] computed under the mask of
+   * `bidirectionalPrefix`, the last `protectedTail` tokens scored above every other.
+   */
+  reference: (probs: Float32Array, heads: number, tokens: number, bidirectionalPrefix: number, protectedTail: number) => Float32Array;
 }
 
 /**

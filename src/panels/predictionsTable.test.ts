@@ -16,6 +16,7 @@ describe('predictionsTable', () => {
     expect(svg.querySelectorAll('rect.current')).toHaveLength(3);
     expect(svg.querySelectorAll('rect.dense')).toHaveLength(3);
     expect(svg.querySelectorAll('.whisker')).toHaveLength(0);
+    expect(svg.querySelector('.whisker-legend')).toBeNull();
     expect(svg.querySelector('.kl')?.textContent).toBe('KL(dense ‖ current) = 0.0123 nats');
     expect(svg.querySelector('.top1')?.textContent).toBe('Top-1 agrees with the dense model');
     expect([...svg.querySelectorAll('.row > text')].map((t) => t.textContent)).toContain("'↵'");
@@ -28,6 +29,8 @@ describe('predictionsTable', () => {
     expect(svg.querySelector('.top1')?.getAttribute('data-agrees')).toBe('false');
     expect(svg.querySelector('.top1')?.textContent).toBe('Top-1 differs from the dense model · mean ± std over 8 samples');
     expect(svg.querySelector('.row .value')?.textContent).toBe('38.0% ± 5.0% (dense 41.0%)');
+    expect(svg.querySelector('.whisker-legend')?.textContent).toBe('whiskers: ± population standard deviation (ddof = 0) over 8 samples');
+    expect(svg.querySelector('.row title')?.textContent).toBe("' fox': current 38.0% ± 5.0%, dense 41.0%; ± is the population standard deviation (ddof = 0) over 8 samples");
     await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/predictions-sampled.svg');
   });
 

@@ -5,7 +5,7 @@ export interface PredictionBar {
   label: string;
   denseProb: number;
   currentProb: number;
-  /** Standard deviation of the current probability across Monte-Carlo samples (0 without dropout). */
+  /** Population standard deviation (ddof = 0) of the current probability across Monte-Carlo samples (0 without dropout). */
   currentStd: number;
 }
 
@@ -22,6 +22,8 @@ const ROW = 22;
 const LABEL_WIDTH = 96;
 const BAR_WIDTH = 240;
 const TOP = 64;
+/** Extra height for the line saying what the whiskers show. */
+const WHISKER_LEGEND = 14;
 
 export interface PredictionsTableOptions extends PanelOptions {
   /** What the outputs are: next tokens by default; a classifier's classes, a VLM's answers. */
@@ -30,7 +32,7 @@ export interface PredictionsTableOptions extends PanelOptions {
 
 export function predictionsTable(data: PredictionsPanelData, options: PredictionsTableOptions = {}): SVGSVGElement {
   const sampled = data.samples > 1;
-  const height = TOP + data.rows.length * ROW + 40;
+  const height = TOP + data.rows.length * ROW + 40 + (sampled ? WHISKER_LEGEND : 0);
   const svg = createPanel(options, LABEL_WIDTH + BAR_WIDTH + 190, height, options.title ?? 'Next-token predictions');
   const percent = format('.1%');
   svg
@@ -59,7 +61,10 @@ export function predictionsTable(data: PredictionsPanelData, options: Prediction
     .join('g')
     .attr('class', 'row')
     .attr('transform', (_, i) => `translate(0,${i * ROW})`);
-  rows.append('title').text((r) => `'${r.label}': current ${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''}, dense ${percent(r.denseProb)}`);
+  const spread = `population standard deviation (ddof = 0) over ${data.samples} samples`;
+  rows
+    .append('title')
+    .text((r) => `'${r.label}': current ${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''}, dense ${percent(r.denseProb)}${sampled ? `; ± is the ${spread}` : ''}`);
   rows
     .append('text')
     .attr('x', -8)
@@ -104,5 +109,9 @@ export function predictionsTable(data: PredictionsPanelData, options: Prediction
     axis.append('text').attr('x', x(tick)).attr('y', 15).text(format('.0%')(tick));
   }
   axis.append('text').attr('x', BAR_WIDTH / 2).attr('y', 30).text('probability (filled: current, dashed outline: dense)');
+  if (sampled) {
+    // sampleStatistics divides by N, not N − 1; at the few samples MC dropout runs the two differ (by √2 at N = 2).
+    svg.append('text').attr('class', 'whisker-legend').attr('x', 8).attr('y', axisY + 30 + WHISKER_LEGEND).attr('font-size', 10).text(`whiskers: ± ${spread}`);
+  }
   return svg.node() as SVGSVGElement;
 }

@@ -48,6 +48,10 @@ export function buildPlan(config: TransformerConfig, inputTokens: number, active
       if (keep < protectedTail) throw new PlanError(`${technique} would keep ${keep} tokens, fewer than the ${protectedTail} it must protect`);
       const scored = layers[reduction.input.layer];
       if (!scored) throw new PlanError(`${technique} at layer ${index} scores from layer ${reduction.input.layer}, which has not run yet`);
+      // A score is per token of the scored layer: another reduction in between would have renumbered the rows.
+      if (scored.tokens !== tokens) {
+        throw new PlanError(`${technique} at layer ${index} scores the ${scored.tokens} tokens of layer ${scored.index}, but ${tokens} reach it`);
+      }
       reductions.push({
         technique,
         layer: index,
@@ -58,7 +62,7 @@ export function buildPlan(config: TransformerConfig, inputTokens: number, active
         keep,
         bidirectionalPrefix: scored.bidirectionalPrefix,
         protectedTail,
-        scorer: reduction.scorer(tokens, config, protectedTail),
+        scorer: reduction.scorer(tokens, config, protectedTail, scored.bidirectionalPrefix),
       });
       tokens = keep;
     }

@@ -71,7 +71,8 @@ export interface PlannedReduction {
   input: ScoreInput;
   /** Tokens kept, given the tokens entering the step. */
   keep: (tokensBefore: number) => number;
-  scorer: (tokensBefore: number, config: TransformerConfig, protectedTail: number) => ScorerKernel;
+  /** The scoring kernel for `tokensBefore` tokens whose attention had the mask of `bidirectionalPrefix`. */
+  scorer: (tokensBefore: number, config: TransformerConfig, protectedTail: number, bidirectionalPrefix: number) => ScorerKernel;
 }
 
 export interface Paper {

@@ -30,7 +30,7 @@ export const attentionDropout: Technique = {
   params: [
     { key: 'rate', label: 'Drop rate p', kind: 'float', min: 0, max: 0.9, step: 0.05, default: 0.1, help: 'Probability that each attention weight is zeroed.' },
     { key: 'seed', label: 'Seed', kind: 'int', min: 0, max: 2147483647, step: 1, default: 1234, help: 'Same seed, same masks: the run is reproducible.' },
-    { key: 'samples', label: 'MC samples N', kind: 'int', min: 1, max: 32, step: 1, default: 8, help: 'Forward passes with different masks; predictions show mean ± standard deviation.' },
+    { key: 'samples', label: 'MC samples N', kind: 'int', min: 1, max: 32, step: 1, default: 8, help: 'Forward passes with different masks; predictions show the mean ± the population standard deviation (ddof = 0) over the N passes.' },
   ],
   planDropout: planAttentionDropout,
 };

@@ -1,16 +1,19 @@
 // FastV score of each token j from the previous layer's attention probabilities (FastV, ECCV'24):
-//   last query: s_j = mean_h A[h, n-1, j]                 (the authors' code)
-//   all queries: s_j = mean_h (1/n) Σ_i A[h, i, j]        (the paper's φ_j)
-// The last PROTECTED_TAIL tokens (the prediction query; in a VLM the whole instruction) must survive: they score +max.
-// Queries i ≥ j are summed for "all queries": the ones a causal token j is visible to; with a bidirectional prefix
-// the earlier image queries also see j, but FastV's φ_j is defined on the causal decoder, so they are left out.
+//   last query: s_j = mean_h A[h, n-1, j]                        (the authors' code)
+//   all queries: s_j = mean_h (1/n) Σ_{i sees j} A[h, i, j]     (the paper's φ_j)
+// Query i sees key j when j ≤ i or j < bidirectional_prefix, the mask the probabilities were computed under
+// (0: causal; n: a ViT; the image tokens: a VLM). Every query sees a prefix key, so on a ViT or a VLM's image
+// tokens the earlier queries' attention counts too; only the queries that can see j are read.
+// The last protected_tail tokens (the prediction query; in a VLM the whole instruction) must survive: they score +max.
+// Both counts are uniforms, not override constants, so one pipeline serves every question length.
 
 override ALL_QUERIES: u32 = 0u;
-override PROTECTED_TAIL: u32 = 1u;
 
 struct ScoreShape {
   heads: u32,
   tokens: u32,
+  protected_tail: u32,
+  bidirectional_prefix: u32,
 }
 
 @group(0) @binding(0) var<storage, read> probs: array<f32>;
@@ -26,16 +29,16 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   if (j >= n) {
     return;
   }
-  if (j + PROTECTED_TAIL >= n) {
+  if (j + shape.protected_tail >= n) {
     scores[j] = PROTECTED;
     return;
   }
+  let first_query = select(j, 0u, j < shape.bidirectional_prefix);
   var total = 0.0;
   for (var h = 0u; h < shape.heads; h++) {
     let head = h * n * n;
     if (ALL_QUERIES == 1u) {
-      // Causal: only queries i ≥ j can attend to j.
-      for (var i = j; i < n; i++) {
+      for (var i = first_query; i < n; i++) {
         total += probs[head + i * n + j];
       }
     } else {
