@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig, type TransformerConfig } from '../models/config';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
-import { cpuForward } from './cpu/cpuForward';
+import { expectMatchesCpuForward } from './cpuParity.testutil';
 import { GpuContext } from './gpuContext';
-import { randomImageModelWeights, relativeError, seededFloats } from './kernelHarness';
+import { randomImageModelWeights, seededFloats } from './kernelHarness';
 import { nodeDevice } from './nodeDevice';
 import { TransformerEngine } from './transformerEngine';
 
@@ -49,12 +49,7 @@ describe.each([
   ])('$name', async ({ active }) => {
     const plan = buildPlan(config, config.imageTokens + ids.length, active, { logitsRows: 'all', captureLayers: [0, 2] });
     const result = await engine.forward(plan, ids, { pixels, readAttention: [0, 2] });
-    const samples = plan.dropout?.samples ?? 1;
-    const references = Array.from({ length: samples }, (_, s) => cpuForward(config, weights, plan, ids, s, pixels));
-    const meanLogits = references[0]!.logits.map((_, i) => references.reduce((sum, r) => sum + r.logits[i]!, 0) / samples);
-    expect(relativeError(result.logits, meanLogits)).toBeLessThanOrEqual(1e-4);
-    expect(result.layerPositions.map((p) => Array.from(p))).toEqual(references[0]!.layerPositions.map((p) => Array.from(p)));
-    for (const capture of result.attention) expect(relativeError(capture.probs, references[0]!.probs[capture.layer]!)).toBeLessThanOrEqual(1e-4);
+    expectMatchesCpuForward(result, plan, { config, weights, ids, pixels });
   });
 });
 

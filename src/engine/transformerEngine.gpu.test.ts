@@ -7,10 +7,10 @@ import { createOrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
 import golden from './__fixtures__/tiny-gpt2-golden.json';
-import { cpuForward } from './cpu/cpuForward';
+import { expectMatchesCpuForward } from './cpuParity.testutil';
 import { GpuContext } from './gpuContext';
 import { TransformerEngine } from './transformerEngine';
-import { maxAbsDifference, randomGpt2Weights, relativeError } from './kernelHarness';
+import { maxAbsDifference, randomGpt2Weights } from './kernelHarness';
 import { nodeDevice } from './nodeDevice';
 
 const config = parseModelConfig({ n_layer: 3, n_head: 2, n_embd: 16, n_positions: 128, vocab_size: 23, layer_norm_epsilon: 1e-5 });
@@ -40,14 +40,7 @@ describe('the GPU forward pass matches the CPU reference under every plan', () =
   ])('$name', async ({ active }) => {
     const plan = buildPlan(config, ids.length, active, { logitsRows: 'all', captureLayers: [0, 2] });
     const result = await engine.forward(plan, ids, { readAttention: [0, 2] });
-    const samples = plan.dropout?.samples ?? 1;
-    const references = Array.from({ length: samples }, (_, s) => cpuForward(config, weights, plan, ids, s));
-    const meanLogits = references[0]!.logits.map((_, i) => references.reduce((sum, r) => sum + r.logits[i]!, 0) / samples);
-    expect(relativeError(result.logits, meanLogits)).toBeLessThanOrEqual(1e-4);
-    expect(result.layerPositions.map((p) => Array.from(p))).toEqual(references[0]!.layerPositions.map((p) => Array.from(p)));
-    for (const capture of result.attention) {
-      expect(relativeError(capture.probs, references[0]!.probs[capture.layer]!)).toBeLessThanOrEqual(1e-4);
-    }
+    expectMatchesCpuForward(result, plan, { config, weights, ids });
   });
 
   it('FastV really runs the later layers on fewer tokens, keeping the last token and the order', async () => {

@@ -9,7 +9,7 @@ export interface CpuForwardResult {
   /** [rows, vocab] as the plan's logitsRows asks. */
   logits: Float32Array;
   layerPositions: Int32Array[];
-  /** Attention probabilities of every layer: [heads, tokens, tokens] (empty for a layer whose attention was dropped). */
+  /** Attention probabilities of every layer: [heads, tokens, tokens]. */
   probs: Float32Array[];
 }
 
@@ -62,6 +62,7 @@ export function cpuForward(
   return {
     logits,
     layerPositions: plan.layers.map((layer) => snapshots.filter((s) => s.fromLayer <= layer.index).at(-1)!.positions),
-    probs: plan.layers.map((layer) => run.probs.get(layer.index) ?? empty),
+    // A layer whose attention a sample dropped computed nothing: all zeros, as the engine's cleared capture reads.
+    probs: plan.layers.map((layer) => run.probs.get(layer.index) ?? new Float32Array(config.n_head * layer.tokens ** 2)),
   };
 }
