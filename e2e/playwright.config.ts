@@ -5,7 +5,8 @@ import { defineConfig } from '@playwright/test';
  * never downloads a browser of its own. The page is the production build, served on loopback (WebGPU needs a secure
  * context, and localhost is one).
  */
-const PORT = 4173;
+// E2E_PORT lets two checkouts on one machine run their suites side by side, each against its own build.
+const PORT = Number(process.env['E2E_PORT'] ?? 4173);
 
 export default defineConfig({
   testDir: '.',
