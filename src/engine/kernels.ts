@@ -1,4 +1,4 @@
-import { ATTENTION_BLOCK } from './plan';
+import { ATTENTION_BLOCK, type TokenWindow } from './plan';
 import { DropoutSite } from './random';
 import { engineShader, techniqueShader } from './shaders';
 import type { Frame, GpuContext, PipelineConstants } from './gpuContext';
@@ -125,21 +125,30 @@ export class KernelRecorder {
     );
   }
 
+  /**
+   * The mask arguments are a TokenMask's fields (src/engine/plan.ts): the base mask, then optionally a token window
+   * whose sinks and distances count from row `firstTokenRow` (default 0).
+   */
   attention(args: {
     qkv: GPUBuffer; blockCounts: GPUBuffer; blockIndices: GPUBuffer; out: GPUBuffer; probs?: GPUBuffer;
-    tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number; dropout?: DropoutArgs;
+    tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number;
+    tokenWindow?: TokenWindow | null; firstTokenRow?: number; dropout?: DropoutArgs;
   }): void {
+    const window = args.tokenWindow;
+    // The kernel reads a window of 0 as "no window".
+    if (window && !(window.window >= 1)) throw new Error(`attention: a token window must keep at least 1 token, got ${window.window}`);
     const uniform = this.#frame.uniform(
       [
         ['u32', args.tokens], ['u32', args.heads], ['u32', args.headDim], ['u32', args.maxKeyBlocks],
-        ['f32', 1 / Math.sqrt(args.headDim)], ['f32', args.dropout?.rate ?? 0], ['u32', args.bidirectionalPrefix], ['u32', 0],
+        ['f32', 1 / Math.sqrt(args.headDim)], ['f32', args.dropout?.rate ?? 0], ['u32', args.bidirectionalPrefix],
+        ['u32', window?.sinks ?? 0], ['u32', window?.window ?? 0], ['u32', args.firstTokenRow ?? 0], ['u32', 0], ['u32', 0],
         ...streamFields(args.dropout),
       ],
       'attention params',
     );
     // Without capture the probs binding is never written; a pooled scratch word stands in.
     const probs = args.probs ?? this.#frame.storage(16, 'unused probs');
-    const constants = { CAPTURE: args.probs ? 1 : 0, DROPOUT: args.dropout ? 1 : 0 };
+    const constants = { CAPTURE: args.probs ? 1 : 0, DROPOUT: args.dropout ? 1 : 0, BLOCK: ATTENTION_BLOCK };
     this.#dispatch('attention.wgsl', 'main', constants, [args.qkv, args.blockCounts, args.blockIndices, args.out, probs, uniform], [
       Math.ceil(args.tokens / ATTENTION_BLOCK),
       args.heads,

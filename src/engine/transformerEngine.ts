@@ -3,7 +3,7 @@ import type { LayerWeights, TransformerWeights } from '../models/modelWeights';
 import { softmax } from './distributions';
 import { Frame, type GpuContext, readFloat32, readInt32 } from './gpuContext';
 import { KernelRecorder, type DropoutArgs } from './kernels';
-import { blockCount, lastVisibleBlock, type ExecutionPlan, type KeyBlockLists } from './plan';
+import { blockCount, lastVisibleBlock, tokenMask, type ExecutionPlan, type KeyBlockLists } from './plan';
 import { DropoutSite } from './random';
 import type { AttentionCapture, ForwardResult, TimingMethod } from './result';
 
@@ -255,8 +255,7 @@ export class TransformerEngine {
         const probs = probsByLayer.get(l);
         kernels.attention({
           qkv, blockCounts: blockBuffers[l]!.counts, blockIndices: blockBuffers[l]!.indices, out: attended,
-          tokens, heads, headDim, maxKeyBlocks: blockBuffers[l]!.maxKeyBlocks, bidirectionalPrefix: layerPlan.bidirectionalPrefix,
-          probs, dropout: attentionDropout,
+          ...tokenMask(this.config, layerPlan), heads, headDim, maxKeyBlocks: blockBuffers[l]!.maxKeyBlocks, probs, dropout: attentionDropout,
         });
         const attnResidualDropout = dropoutAt(DropoutSite.Residual, dropout?.rates.residual ?? 0, 2 * l);
         kernels.matmul({
@@ -325,6 +324,7 @@ export class TransformerEngine {
           tokens: plan.layers[layer]!.tokens,
           probs: await readFloat32(read, count),
           computedTiles: computedTiles(plan.layers[layer]!.keyBlocks, plan.layers[layer]!.tokens),
+          mask: tokenMask(this.config, plan.layers[layer]!),
           blockSize: plan.blockSize,
           positions: layerPositions[layer]!,
         })),

@@ -1,4 +1,4 @@
-import { denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type LayerPlan } from '../engine/plan';
+import { denseKeyBlocks, tokenMask, visibleKeyCount, type ExecutionPlan, type KeyBlockLists, type LayerPlan, type TokenMask } from '../engine/plan';
 import type { TransformerConfig } from '../models/config';
 
 /** Tooltip text for the FLOPs panel: which convention every number in a FlopReport follows. */
@@ -58,7 +58,7 @@ export interface LayerFlops {
   usefulMacsTotal: number;
   /** (query, key) pairs in every listed tile, clipped to `tokens`, summed over heads. */
   executedPairs: number;
-  /** Executed pairs the mask allows (key ≤ query, or both inside the bidirectional prefix), summed over heads. */
+  /** Executed pairs the mask allows (key ≤ query, or both inside the bidirectional prefix, and inside any token window), summed over heads. */
   usefulPairs: number;
   /** What dense attention on this layer's tokens would need: H·n(n+1)/2 when causal, H·n² when bidirectional. */
   densePairs: number;
@@ -160,18 +160,17 @@ function addParts(a: NonMatmulParts, b: NonMatmulParts, scale = 1): NonMatmulPar
 }
 
 /**
- * Pairs of one (query block, key block) tile on `tokens` tokens: executed = the tile clipped to the tokens,
- * useful = the executed pairs with key ≤ query.
+ * Pairs of one (query block, key block) tile of a layer: executed = the tile clipped to the layer's tokens, as the
+ * kernel walks it; useful = the executed pairs the layer's mask lets through, token window included.
  */
-export function tilePairs(queryBlock: number, keyBlock: number, tokens: number, blockSize: number, bidirectionalPrefix = 0): PairCount {
+export function tilePairs(queryBlock: number, keyBlock: number, blockSize: number, mask: TokenMask): PairCount {
   const q0 = queryBlock * blockSize;
-  const q1 = Math.min(q0 + blockSize, tokens);
+  const q1 = Math.min(q0 + blockSize, mask.tokens);
   const k0 = keyBlock * blockSize;
-  const k1 = Math.min(k0 + blockSize, tokens);
+  const k1 = Math.min(k0 + blockSize, mask.tokens);
   if (q1 <= q0 || k1 <= k0) return { executed: 0, useful: 0 };
   let useful = 0;
-  // Query i sees keys [0, max(i + 1, prefix)); count those inside [k0, k1).
-  for (let i = q0; i < q1; i++) useful += Math.max(0, Math.min(Math.max(i + 1, bidirectionalPrefix), k1) - k0);
+  for (let i = q0; i < q1; i++) useful += visibleKeyCount(mask, i, k0, k1);
   return { executed: (q1 - q0) * (k1 - k0), useful };
 }
 
@@ -181,14 +180,21 @@ export function densePairs(tokens: number, bidirectionalPrefix: number): number 
   return prefix * prefix + ((tokens - prefix) * (tokens + prefix + 1)) / 2;
 }
 
-/** Executed and useful pairs of one layer's key-block lists, summed over heads and query blocks. */
-export function countPairs(lists: KeyBlockLists, tokens: number, blockSize: number, bidirectionalPrefix = 0): PairCount {
+/** Executed and useful pairs of one layer's key-block lists under its mask, summed over heads and query blocks. */
+export function countPairs(lists: KeyBlockLists, mask: TokenMask, blockSize: number): PairCount {
   let executed = 0;
   let useful = 0;
+  // Heads usually list the same tiles: count each tile once.
+  const tiles = new Map<number, PairCount>();
+  const keyBlocksPerRow = Math.ceil(mask.tokens / blockSize);
   for (const head of lists) {
     head.forEach((keyBlocks, q) => {
       for (const k of keyBlocks) {
-        const tile = tilePairs(q, k, tokens, blockSize, bidirectionalPrefix);
+        let tile = tiles.get(q * keyBlocksPerRow + k);
+        if (!tile) {
+          tile = tilePairs(q, k, blockSize, mask);
+          tiles.set(q * keyBlocksPerRow + k, tile);
+        }
         executed += tile.executed;
         useful += tile.useful;
       }
@@ -215,7 +221,7 @@ function countLayer(plan: ExecutionPlan, layer: LayerPlan): LayerFlops {
   const m = config.n_inner;
   const drop = dropoutRates(plan);
 
-  const pairs = countPairs(layer.keyBlocks, n, plan.blockSize, layer.bidirectionalPrefix);
+  const pairs = countPairs(layer.keyBlocks, tokenMask(config, layer), plan.blockSize);
   const overhead: OverheadItem[] = plan.pruning
     .filter((step) => step.beforeLayer === layer.index)
     .map((step) => ({ technique: step.technique, macs: step.scorer.macs }));
@@ -376,6 +382,7 @@ export function densePlanFor(plan: ExecutionPlan): ExecutionPlan {
       index,
       tokens: inputTokens,
       bidirectionalPrefix,
+      tokenWindow: null,
       keyBlocks,
       captureAttention: false,
     })),

@@ -27,7 +27,7 @@ describe('serializeState / parseHash round trip', () => {
     const state = edited((s) => {
       s.modelSource = { kind: 'bundled', name: 'gpt2-small_v2.1' };
       s.prompt = 'a & b = c?\n#tag 100% "quoted" ünïcödé 🦊 + plus, comma';
-      s.techniques['sliding-window'] = { enabled: true, params: { sinkTokens: 0, windowTokens: 1024, fromLayer: 3 } };
+      s.techniques['sliding-window'] = { enabled: true, params: { sinkTokens: 0, windowTokens: 1024, fromLayer: 3, granularity: 'block' } };
       s.techniques['fastv'] = { enabled: true, params: { layer: 5, ratio: 0.75, queries: 'all' } };
       s.techniques['attention-dropout'] = { enabled: true, params: { rate: 0.9, seed: 2147483647, samples: 32 } };
       s.image = { source: { kind: 'eval', item: 399 }, question: 'is there a red star ?' };

@@ -1,6 +1,7 @@
 import { bidirectionalPrefix, type TransformerConfig } from '../models/config';
 import {
   ATTENTION_BLOCK, denseKeyBlocks, type DropoutPlan, type ExecutionPlan, type KeyBlockLists, type LayerPlan, type PruneStep,
+  tokenMask, type TokenWindow, visibleTiles,
 } from '../engine/plan';
 import { techniqueById } from './registry';
 import type { ActiveTechnique, Technique } from './types';
@@ -17,8 +18,9 @@ export class PlanError extends Error {
 
 /**
  * Composes the switched-on techniques into the plan the engine executes and the FLOP counter counts. Registry order
- * decides composition: sparse-attention restrictions apply in sequence, prune steps apply by layer, and dropout
- * sites take the highest rate any technique asks for.
+ * decides composition: sparse-attention restrictions apply in sequence, a layer takes at most one token window (its
+ * key blocks then drop every tile the window empties), prune steps apply by layer, and dropout sites take the highest
+ * rate any technique asks for.
  */
 export function buildPlan(config: TransformerConfig, inputTokens: number, active: readonly ActiveTechnique[], options: PlanOptions = {}): ExecutionPlan {
   if (!Number.isInteger(inputTokens) || inputTokens < 1) throw new PlanError('the input is empty');
@@ -42,11 +44,27 @@ export function buildPlan(config: TransformerConfig, inputTokens: number, active
     tokens = pruning.find((p) => p.beforeLayer === index)?.keep ?? tokens;
     // Pruning never removes text (the protected tail of a VLM), so the image prefix is what it shrank.
     const prefix = bidirectionalPrefix(config, tokens, textTokens);
+    const context = { config, layer: index, tokens, bidirectionalPrefix: prefix, blockSize: ATTENTION_BLOCK };
     let keyBlocks: KeyBlockLists = denseKeyBlocks(tokens, config.n_head, prefix);
+    let tokenWindow: { window: TokenWindow; technique: string } | null = null;
     for (const { technique, params } of enabled) {
-      if (technique.restrictKeyBlocks) keyBlocks = technique.restrictKeyBlocks(keyBlocks, { config, layer: index, tokens, blockSize: ATTENTION_BLOCK }, params);
+      if (technique.restrictKeyBlocks) keyBlocks = technique.restrictKeyBlocks(keyBlocks, context, params);
+      const window = technique.restrictTokens?.(context, params) ?? null;
+      if (!window) continue;
+      // Sinks ∪ window of one A-shape intersected with another's is not an A-shape in general, so it has no TokenWindow.
+      if (tokenWindow) throw new PlanError(`${tokenWindow.technique} and ${technique.id} both mask layer ${index} to a token window; switch one off`);
+      tokenWindow = { window, technique: technique.id };
     }
-    layers.push({ index, tokens, bidirectionalPrefix: prefix, keyBlocks: withDiagonal(keyBlocks), captureAttention: captureLayers.has(index) });
+    const layerMask = tokenMask(config, { tokens, bidirectionalPrefix: prefix, tokenWindow: tokenWindow?.window ?? null });
+    layers.push({
+      index,
+      tokens,
+      bidirectionalPrefix: prefix,
+      tokenWindow: layerMask.tokenWindow,
+      // A tile the token window leaves no pair in is never read, so time and FLOPs fall with the window.
+      keyBlocks: withDiagonal(layerMask.tokenWindow ? visibleTiles(keyBlocks, layerMask) : keyBlocks),
+      captureAttention: captureLayers.has(index),
+    });
   }
 
   return {

@@ -1,5 +1,5 @@
 import type { TransformerConfig } from '../models/config';
-import type { DropoutPlan, KeyBlockLists, ScorerKernel } from '../engine/plan';
+import type { DropoutPlan, KeyBlockLists, ScorerKernel, TokenWindow } from '../engine/plan';
 
 export type TechniqueFamily = 'sparse-attention' | 'token-pruning' | 'dropout';
 
@@ -29,6 +29,8 @@ export interface LayerContext {
   layer: number;
   /** Tokens the layer computes. */
   tokens: number;
+  /** The layer's base mask (see LayerPlan.bidirectionalPrefix). */
+  bidirectionalPrefix: number;
   blockSize: number;
 }
 
@@ -66,6 +68,11 @@ export interface Technique {
   params: readonly ParamSpec[];
   /** Sparse attention: narrow the key blocks each (head, query block) reads in one layer. */
   restrictKeyBlocks?(lists: KeyBlockLists, context: LayerContext, params: ParamValues): KeyBlockLists;
+  /**
+   * Sparse attention at token granularity: the token window every query of this layer is masked to inside the
+   * tiles it computes, or null for none. At most one technique may set one per layer.
+   */
+  restrictTokens?(context: LayerContext, params: ParamValues): TokenWindow | null;
   /** Token pruning: where to prune and how to score; null when the parameters prune nothing. */
   planPrune?(context: PruneContext, params: ParamValues): PlannedPrune | null;
   /** Dropout: which sites drop with which rate, the seed and the Monte-Carlo sample count. */

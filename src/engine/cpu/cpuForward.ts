@@ -1,6 +1,6 @@
 import type { TransformerConfig } from '../../models/config';
 import type { TransformerWeights } from '../../models/modelWeights';
-import type { ExecutionPlan } from '../plan';
+import { tokenMask, type ExecutionPlan } from '../plan';
 import { DropoutSite } from '../random';
 import * as cpu from './kernels';
 
@@ -63,10 +63,9 @@ export function cpuForward(
     const attended = cpu.attention(
       qkv,
       layerPlan.keyBlocks,
-      tokens,
+      tokenMask(config, layerPlan),
       heads,
       headDim,
-      layerPlan.bidirectionalPrefix,
       dropoutAt(DropoutSite.Attention, dropout?.rates.attention ?? 0, l),
     );
     allProbs.push(attended.probs);
