@@ -66,6 +66,9 @@ export const attentionParams = uniformLayout('AttentionParams', {
   scale: 'f32',
   dropout_rate: 'f32',
   bidirectional_prefix: 'u32',
+  window_sinks: 'u32',
+  window_size: 'u32',
+  window_origin: 'u32',
   stream: dropoutStream,
 });
 

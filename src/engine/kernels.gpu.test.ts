@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../models/config';
 import { fastvScorer } from '../techniques/fastv/fastv';
-import { slidingWindowBlocks } from '../techniques/slidingWindow/slidingWindow';
 import * as cpu from './cpu/kernels';
 import { GpuContext } from './gpuContext';
 import { packedPairs, packKeyBlocks } from './transformerEngine';
 import { randomGpt2Weights, relativeError, runKernels, seededFloats } from './kernelHarness';
 import { nodeDevice } from './nodeDevice';
-import { denseKeyBlocks, type KeyBlockLists } from './plan';
+import { denseKeyBlocks, visibleTiles, type KeyBlockLists, type TokenMask, type TokenWindow } from './plan';
 import { DropoutSite } from './random';
 
 const TOLERANCE = 1e-4;
@@ -121,30 +120,42 @@ describe('WGSL kernels match their CPU twins', () => {
   });
 
   const tokens = 37, heads = 2, headDim = 8;
-  const sliding: KeyBlockLists = Array.from({ length: heads }, () =>
-    Array.from({ length: 3 }, (_, q) => slidingWindowBlocks(q, 1, 1, 16)),
-  );
+  // One sink token and a one-token window at block granularity: query block 2 skips block 1.
+  const sliding: KeyBlockLists = Array.from({ length: heads }, () => [[0], [0, 1], [0, 2]]);
+  const mask = (bidirectionalPrefix: number, tokenWindow: TokenWindow | null = null, firstTokenRow = 0): TokenMask => ({
+    tokens, bidirectionalPrefix, tokenWindow, firstTokenRow,
+  });
+  /** The tiles the planner would list under `layerMask`. */
+  const windowed = (layerMask: TokenMask) => visibleTiles(denseKeyBlocks(tokens, heads, layerMask.bidirectionalPrefix), layerMask);
+  const causalWindow = mask(0, { sinks: 3, window: 5 });
+  const prefixWindow = mask(20, { sinks: 2, window: 6 });
+  // A ViT: CLS in the last row is token 0, the sink.
+  const vitWindow = mask(tokens, { sinks: 1, window: 7 }, tokens - 1);
   it.each([
-    { name: 'dense causal', lists: denseKeyBlocks(tokens, heads), prefix: 0 },
-    { name: 'sliding window (block 1 of query block 2 skipped)', lists: sliding, prefix: 0 },
-    { name: 'dense with dropout', lists: denseKeyBlocks(tokens, heads), prefix: 0, dropout: true },
-    { name: 'bidirectional (ViT)', lists: denseKeyBlocks(tokens, heads, tokens), prefix: tokens },
-    { name: 'prefix LM, 20-token prefix (VLM)', lists: denseKeyBlocks(tokens, heads, 20), prefix: 20 },
-  ])('attention: $name, with capture', async ({ name, lists, prefix, dropout }) => {
+    { name: 'dense causal', lists: denseKeyBlocks(tokens, heads), layerMask: mask(0) },
+    { name: 'sliding window at block granularity (block 1 of query block 2 skipped)', lists: sliding, layerMask: mask(0) },
+    { name: 'dense with dropout', lists: denseKeyBlocks(tokens, heads), layerMask: mask(0), dropout: true },
+    { name: 'bidirectional (ViT)', lists: denseKeyBlocks(tokens, heads, tokens), layerMask: mask(tokens) },
+    { name: 'prefix LM, 20-token prefix (VLM)', lists: denseKeyBlocks(tokens, heads, 20), layerMask: mask(20) },
+    { name: 'token window, causal (3 sinks, window 5)', lists: windowed(causalWindow), layerMask: causalWindow },
+    { name: 'token window, causal, with dropout', lists: windowed(causalWindow), layerMask: causalWindow, dropout: true },
+    { name: 'token window on a 20-token prefix (2 sinks, window 6)', lists: windowed(prefixWindow), layerMask: prefixWindow },
+    { name: 'token window on a ViT, counted from the CLS row', lists: windowed(vitWindow), layerMask: vitWindow },
+  ])('attention: $name, with capture', async ({ name, lists, layerMask, dropout }) => {
     const qkv = seededFloats(tokens * 3 * heads * headDim, 12, 2);
     const drop = dropout ? { rate: 0.2, seed: 77, sample: 3, site: DropoutSite.Attention, layer: 1 } : undefined;
-    const packed = packKeyBlocks(lists, tokens, prefix);
+    const packed = packKeyBlocks(lists, tokens, layerMask.bidirectionalPrefix);
     const gpu = await runKernels(context, (k, frame) => {
       const out = frame.storage(tokens * heads * headDim * 4, 'out');
       const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
       k.attention({
         qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
-        blockIndices: frame.storageWith(packed.indices, 'indices'), out, probs, tokens, heads, headDim,
-        maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens), bidirectionalPrefix: prefix, dropout: drop,
+        blockIndices: frame.storageWith(packed.indices, 'indices'), out, probs, ...layerMask, heads, headDim,
+        maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens), dropout: drop,
       });
       return { out: { buffer: out, length: tokens * heads * headDim }, probs: { buffer: probs, length: heads * tokens * tokens } };
     });
-    const expected = cpu.attention(qkv, lists, tokens, heads, headDim, prefix, drop);
+    const expected = cpu.attention(qkv, lists, layerMask, heads, headDim, drop);
     expectClose(`attention ${name}: output`, gpu['out']!, expected.out);
     expectClose(`attention ${name}: probabilities`, gpu['probs']!, expected.probs);
   });
@@ -189,6 +200,47 @@ describe('WGSL kernels match their CPU twins', () => {
     expect(row(3)[20]).toBe(0); // but no text key
     expect(row(25)[26]).toBe(0); // a text query sees no later key
     expect(row(25).slice(0, 26).every((p) => p > 0)).toBe(true);
+  });
+
+  /** The kernel's output and probabilities for `lists` under `layerMask`, on seeded qkv. */
+  async function runAttention(lists: KeyBlockLists, layerMask: TokenMask, seed: number) {
+    const qkv = seededFloats(tokens * 3 * heads * headDim, seed, 2);
+    const packed = packKeyBlocks(lists, tokens, layerMask.bidirectionalPrefix);
+    const gpu = await runKernels(context, (k, frame) => {
+      const out = frame.storage(tokens * heads * headDim * 4, 'out');
+      const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
+      k.attention({
+        qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
+        blockIndices: frame.storageWith(packed.indices, 'indices'), out, probs, ...layerMask, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens),
+      });
+      return { out: { buffer: out, length: tokens * heads * headDim }, probs: { buffer: probs, length: heads * tokens * tokens } };
+    });
+    return { out: gpu['out']!, probs: gpu['probs']!, expected: cpu.attention(qkv, lists, layerMask, heads, headDim) };
+  }
+
+  it('a token window masks key by key inside a computed tile: exactly the sinks and the window keep probability', async () => {
+    const { probs } = await runAttention(windowed(causalWindow), causalWindow, 17);
+    // Query 36 reads tiles 0 and 2 (tile 1 holds neither a sink nor a key within 5): only keys 0–2 and 32–36 count.
+    const row = probs.slice(36 * tokens, 37 * tokens);
+    const kept = [...row.keys()].filter((j) => row[j]! > 0);
+    expect(kept).toEqual([0, 1, 2, 32, 33, 34, 35, 36]);
+    expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    // On the ViT, patch row 0 (token 1) sees CLS (row 36, token 0) and tokens up to 7 (rows ≤ 6), nothing further.
+    const vit = (await runAttention(windowed(vitWindow), vitWindow, 18)).probs;
+    const patchRow = vit.slice(0, tokens);
+    expect([...patchRow.keys()].filter((j) => patchRow[j]! > 0)).toEqual([0, 1, 2, 3, 4, 5, 6, 36]);
+  });
+
+  it('a query that sees no key gets output 0 and probabilities 0, not NaN', async () => {
+    // Query block 1 lists nothing; query block 2 lists only block 0, where a window without sinks leaves it no key.
+    const lists: KeyBlockLists = Array.from({ length: heads }, () => [[0], [], [0]]);
+    const { out, probs, expected } = await runAttention(lists, mask(0, { sinks: 0, window: 5 }), 19);
+    const channels = heads * headDim;
+    expect(out.every(Number.isFinite) && probs.every(Number.isFinite)).toBe(true);
+    expect(out.slice(16 * channels).every((v) => v === 0)).toBe(true);
+    expect(out.slice(0, 16 * channels).some((v) => v !== 0)).toBe(true);
+    expectClose('attention, queries without keys: output', out, expected.out);
+    expectClose('attention, queries without keys: probabilities', probs, expected.probs);
   });
 
   it('selectKeep, prefix sum and gatherRows compact in order, with ties broken by index', async () => {

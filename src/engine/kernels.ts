@@ -1,4 +1,4 @@
-import { ATTENTION_BLOCK } from './plan';
+import { ATTENTION_BLOCK, type TokenWindow } from './plan';
 import { DropoutSite } from './random';
 import { engineShader, techniqueShader } from './shaders';
 import type { Frame, GpuContext, PipelineConstants } from './gpuContext';
@@ -149,23 +149,32 @@ export class KernelRecorder {
     );
   }
 
+  /**
+   * The mask arguments are a TokenMask's fields (src/engine/plan.ts): the base mask, then optionally a token window
+   * whose sinks and distances count from row `firstTokenRow` (default 0).
+   */
   attention(args: {
     qkv: GPUBuffer; blockCounts: GPUBuffer; blockIndices: GPUBuffer; out: GPUBuffer; probs?: GPUBuffer;
-    tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number; dropout?: DropoutArgs;
+    tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number;
+    tokenWindow?: TokenWindow | null; firstTokenRow?: number; dropout?: DropoutArgs;
     /** (query, key) pairs of every tile the packed lists make the kernel read. */
     executedPairs: number;
   }): void {
+    const window = args.tokenWindow;
+    // The kernel reads a window of 0 as "no window".
+    if (window && !(window.window >= 1)) throw new Error(`attention: a token window must keep at least 1 token, got ${window.window}`);
     const uniform = this.#frame.uniform(
       attentionParams.pack({
         tokens: args.tokens, heads: args.heads, head_dim: args.headDim, max_key_blocks: args.maxKeyBlocks,
         scale: 1 / Math.sqrt(args.headDim), dropout_rate: args.dropout?.rate ?? 0, bidirectional_prefix: args.bidirectionalPrefix,
+        window_sinks: window?.sinks ?? 0, window_size: window?.window ?? 0, window_origin: args.firstTokenRow ?? 0,
         stream: streamValues(args.dropout),
       }),
       'attention params',
     );
     // Without capture the probs binding is never written; a pooled scratch word stands in.
     const probs = args.probs ?? this.#frame.storage(16, 'unused probs');
-    const constants = { CAPTURE: args.probs ? 1 : 0, DROPOUT: args.dropout ? 1 : 0 };
+    const constants = { CAPTURE: args.probs ? 1 : 0, DROPOUT: args.dropout ? 1 : 0, BLOCK: ATTENTION_BLOCK };
     this.#macs += 2 * args.executedPairs * args.headDim; // QKᵀ and P·V
     this.#dispatch('attention.wgsl', 'main', constants, [args.qkv, args.blockCounts, args.blockIndices, args.out, probs, uniform], [
       Math.ceil(args.tokens / ATTENTION_BLOCK),

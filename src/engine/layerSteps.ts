@@ -6,11 +6,11 @@
  */
 import type { Activation, TransformerConfig } from '../models/config';
 import type { LayerWeights } from '../models/modelWeights';
-import { countPairs, type PairCount } from '../flops/countFlops';
+import { countPairs, type PairCount } from '../flops/pairs';
 import * as cpu from './cpu/kernels';
 import { elementDropout, sublayerDropped, type ElementDropout } from './dropoutSites';
 import type { KernelRecorder } from './kernels';
-import { reductionsAt, type ExecutionPlan, type LayerPlan, type ReductionStep } from './plan';
+import { reductionsAt, tokenMask, type ExecutionPlan, type LayerPlan, type ReductionStep } from './plan';
 import type { Frame } from './gpuContext';
 
 /** Multiply-accumulates by the matmul they belong to (attention counted on executed pairs). */
@@ -195,9 +195,10 @@ function projectionStep(p: Projection): LayerStep {
 }
 
 function attentionStep(layer: LayerPlan, config: TransformerConfig, blockSize: number, dropout: ElementDropout | undefined): LayerStep {
-  const { tokens, bidirectionalPrefix, heads } = layer;
+  const { heads } = layer;
   const headDim = config.n_embd / config.n_head;
-  const pairs = countPairs(heads.map((h) => layer.keyBlocks[h]!), tokens, blockSize, bidirectionalPrefix);
+  const mask = tokenMask(config, layer);
+  const pairs = countPairs(heads.map((h) => layer.keyBlocks[h]!), mask, blockSize);
   return {
     name: 'attn',
     cost: {
@@ -208,11 +209,11 @@ function attentionStep(layer: LayerPlan, config: TransformerConfig, blockSize: n
     gpu: (run) =>
       run.kernels.attention({
         qkv: run.qkv, blockCounts: run.keyBlocks.counts, blockIndices: run.keyBlocks.indices, out: run.attended,
-        tokens, heads: config.n_head, headDim, maxKeyBlocks: run.keyBlocks.maxKeyBlocks, bidirectionalPrefix,
+        ...mask, heads: config.n_head, headDim, maxKeyBlocks: run.keyBlocks.maxKeyBlocks,
         probs: run.probs.get(layer.index), dropout, executedPairs: run.keyBlocks.executedPairs,
       }),
     cpu: (run) => {
-      const attended = cpu.attention(run.qkv, layer.keyBlocks, tokens, config.n_head, headDim, bidirectionalPrefix, dropout);
+      const attended = cpu.attention(run.qkv, layer.keyBlocks, mask, config.n_head, headDim, dropout);
       run.attended = attended.out;
       run.probs.set(layer.index, attended.probs);
     },

@@ -85,6 +85,20 @@ export interface DropoutPlan {
   samples: number;
 }
 
+/**
+ * StreamingLLM's A-shape, token-exact (../shared/specs/sparse-attention.md §3.1–3.2): on top of the layer's base mask,
+ * query i sees key j only when j is one of the first `sinks` tokens or |i − j| < `window`. For causal rows that is
+ * i − window < j ≤ i, the query's own token included; bidirectional rows (a ViT, a VLM's image) reach `window` − 1
+ * tokens forward too. Tokens count in the model's own order, which differs from the engine's rows only on a ViT
+ * (see TokenMask.firstTokenRow). StreamingLLM keeps exactly these tokens, and MInference's A-shape kernel masks them
+ * token by token inside its blocks, so the kernel does too: whole tiles are computed, keys outside are masked.
+ */
+export interface TokenWindow {
+  sinks: number;
+  /** At least 1: every query keeps its own token. */
+  window: number;
+}
+
 export interface LayerPlan {
   index: number;
   /** Tokens the layer's attention computes (after every earlier reduction step). */
@@ -94,6 +108,8 @@ export interface LayerPlan {
    * bidirectional (ViT), the image-token count is a prefix LM (image tokens see each other, text stays causal).
    */
   bidirectionalPrefix: number;
+  /** Narrows that base mask token by token; null for none. `keyBlocks` then lists no tile it leaves without a pair. */
+  tokenWindow: TokenWindow | null;
   /** Heads whose attention runs, ascending; a masked head is not dispatched, its output is 0 and it costs nothing. */
   heads: readonly number[];
   /** One entry per head of the model; the entries of masked heads are ignored. */
@@ -143,4 +159,100 @@ export function allHeads(config: TransformerConfig): number[] {
 /** The reduction steps placed at one point of one layer, in execution order. */
 export function reductionsAt(plan: Pick<ExecutionPlan, 'reductions'>, layer: number, point: ReductionPoint): ReductionStep[] {
   return plan.reductions.filter((step) => step.layer === layer && step.point === point);
+}
+
+/** Everything that decides, token by token, whether query row i of one layer sees key row j. */
+export interface TokenMask {
+  tokens: number;
+  /** The base mask: key j is visible to query i when j ≤ i or j < bidirectionalPrefix (see LayerPlan). */
+  bidirectionalPrefix: number;
+  tokenWindow: TokenWindow | null;
+  /**
+   * The row holding the model's own first token, from which sinks and window distances count: row r is token
+   * (r − firstTokenRow) mod tokens. 0, except on a ViT: the engine keeps the CLS token as the last row (so that the
+   * output row is last), while in the model's own (Hugging Face) order CLS is token 0, and it plays the sink role
+   * (../shared/specs/sparse-attention.md, correctness rule 5). Counting from there makes a windowed ViT compute what
+   * Hugging Face's ViT computes under the same mask.
+   */
+  firstTokenRow: number;
+}
+
+/** The token mask of a layer of `config` (a LayerPlan, or a technique's LayerContext with its own window). */
+export function tokenMask(config: TransformerConfig, layer: Pick<LayerPlan, 'tokens' | 'bidirectionalPrefix' | 'tokenWindow'>): TokenMask {
+  return {
+    tokens: layer.tokens,
+    bidirectionalPrefix: layer.bidirectionalPrefix,
+    tokenWindow: layer.tokenWindow,
+    // Only a ViT has CLS, and it has no text after it: CLS is the last row of every layer, pruned or not.
+    firstTokenRow: config.image?.cls ? layer.tokens - 1 : 0,
+  };
+}
+
+/** Whether query row `query` sees key row `key`: the test the attention kernel makes per key (and its CPU twin). */
+export function keyVisible(mask: TokenMask, query: number, key: number): boolean {
+  if (key > query && key >= mask.bidirectionalPrefix) return false;
+  const window = mask.tokenWindow;
+  if (!window) return true;
+  const keyToken = tokenIndex(mask, key);
+  return keyToken < window.sinks || Math.abs(tokenIndex(mask, query) - keyToken) < window.window;
+}
+
+/**
+ * How many key rows of [keyStart, keyEnd) query row `query` sees, in O(1): the count `keyVisible` gives key by key
+ * (tested against it), for planning tiles and counting useful pairs without visiting every pair.
+ */
+export function visibleKeyCount(mask: TokenMask, query: number, keyStart: number, keyEnd: number): number {
+  // The base mask keeps a prefix of every row: keys [0, max(query + 1, prefix)).
+  const end = Math.min(keyEnd, mask.tokens, Math.max(query + 1, mask.bidirectionalPrefix));
+  if (end <= keyStart) return 0;
+  const window = mask.tokenWindow;
+  if (!window) return end - keyStart;
+  const queryToken = tokenIndex(mask, query);
+  const inWindowOrSinks = (rowStart: number, rowEnd: number): number => {
+    if (rowEnd <= rowStart) return 0;
+    // A run of rows on one side of firstTokenRow is a run of consecutive tokens [first, last).
+    const first = tokenIndex(mask, rowStart);
+    const last = first + (rowEnd - rowStart);
+    const windowStart = Math.max(first, queryToken - window.window + 1);
+    const windowEnd = Math.min(last, queryToken + window.window);
+    const inWindow = Math.max(0, windowEnd - windowStart);
+    return overlap(first, last, 0, window.sinks) + inWindow - overlap(windowStart, windowEnd, 0, window.sinks);
+  };
+  return inWindowOrSinks(keyStart, Math.min(end, mask.firstTokenRow)) + inWindowOrSinks(Math.max(keyStart, mask.firstTokenRow), end);
+}
+
+/** Whether the mask leaves any (query, key) pair in a tile: a tile it leaves none in need never be computed. */
+export function tileVisible(mask: TokenMask, queryBlock: number, keyBlock: number, blockSize = ATTENTION_BLOCK): boolean {
+  const keyStart = keyBlock * blockSize;
+  const queryEnd = Math.min((queryBlock + 1) * blockSize, mask.tokens);
+  for (let query = queryBlock * blockSize; query < queryEnd; query++) {
+    if (visibleKeyCount(mask, query, keyStart, keyStart + blockSize) > 0) return true;
+  }
+  return false;
+}
+
+/** `lists` without the tiles the mask leaves no pair in. */
+export function visibleTiles(lists: KeyBlockLists, mask: TokenMask, blockSize = ATTENTION_BLOCK): KeyBlockLists {
+  // Heads usually share their lists: decide each tile once.
+  const decided = new Map<number, boolean>();
+  const blocks = blockCount(mask.tokens, blockSize);
+  const visible = (q: number, k: number) => {
+    let answer = decided.get(q * blocks + k);
+    if (answer === undefined) {
+      answer = tileVisible(mask, q, k, blockSize);
+      decided.set(q * blocks + k, answer);
+    }
+    return answer;
+  };
+  return lists.map((head) => head.map((keys, q) => keys.filter((k) => visible(q, k))));
+}
+
+/** The model's own index of a row (see TokenMask.firstTokenRow). */
+function tokenIndex(mask: TokenMask, row: number): number {
+  return (row - mask.firstTokenRow + mask.tokens) % mask.tokens;
+}
+
+/** Length of [start, end) ∩ [from, to). */
+function overlap(start: number, end: number, from: number, to: number): number {
+  return Math.max(0, Math.min(end, to) - Math.max(start, from));
 }

@@ -1,4 +1,4 @@
-import type { ExecutionPlan } from './plan';
+import type { ExecutionPlan, TokenMask } from './plan';
 
 export type TimingMethod = 'timestamp-query' | 'wall-clock';
 
@@ -18,6 +18,8 @@ export interface AttentionCapture {
   probs: Float32Array;
   /** [heads, queryBlocks, keyBlocks]: 1 where the kernel computed the tile, 0 where it was skipped. */
   computedTiles: Uint8Array;
+  /** Which (query, key) rows the layer's mask lets through, base mask and token window. */
+  mask: TokenMask;
   blockSize: number;
   /** Original input position of each computed token (pruning removes positions, order is kept). */
   positions: Int32Array;

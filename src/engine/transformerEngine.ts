@@ -5,7 +5,7 @@ import { Frame, type GpuContext, readFloat32, readInt32 } from './gpuContext';
 import { elementDropout } from './dropoutSites';
 import { KernelRecorder } from './kernels';
 import { layerSteps, tokensAfterLayer, type GpuLayerRun } from './layerSteps';
-import { ATTENTION_BLOCK, blockCount, lastVisibleBlock, type ExecutionPlan, type KeyBlockLists } from './plan';
+import { ATTENTION_BLOCK, blockCount, lastVisibleBlock, tokenMask, type ExecutionPlan, type KeyBlockLists } from './plan';
 import type { AttentionCapture, ForwardResult, TimingMethod } from './result';
 
 type LayerBuffers = Record<keyof LayerWeights, GPUBuffer>;
@@ -305,6 +305,7 @@ export class TransformerEngine {
           tokens: plan.layers[layer]!.tokens,
           probs: await readFloat32(read, count),
           computedTiles: computedTiles(plan.layers[layer]!.keyBlocks, plan.layers[layer]!.tokens),
+          mask: tokenMask(this.config, plan.layers[layer]!),
           blockSize: plan.blockSize,
           positions: layerPositions[layer]!,
         })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allHeads, denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type ReductionStep } from '../engine/plan';
+import { allHeads, denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type ReductionStep, type TokenMask } from '../engine/plan';
 import { parseModelConfig, type TransformerConfig } from '../models/config';
 import { buildPlan } from '../techniques/buildPlan';
 import { FLOP_CONVENTION, countFlops, countPairs, densePairs, densePlanFor, denseReference, tilePairs } from './countFlops';
@@ -29,7 +29,7 @@ function densePlan(config: TransformerConfig, tokens: number, blockSize: number,
     config,
     inputTokens: tokens,
     blockSize,
-    layers: Array.from({ length: config.n_layer }, (_, index) => ({ index, tokens, bidirectionalPrefix: 0, heads: allHeads(config), keyBlocks, captureAttention: false })),
+    layers: Array.from({ length: config.n_layer }, (_, index) => ({ index, tokens, bidirectionalPrefix: 0, tokenWindow: null, heads: allHeads(config), keyBlocks, captureAttention: false })),
     reductions: [],
     dropout: null,
     logitsRows,
@@ -39,18 +39,23 @@ function densePlan(config: TransformerConfig, tokens: number, blockSize: number,
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
+/** The mask of a layer of `tokens` tokens with no token window. */
+function baseMask(tokens: number, bidirectionalPrefix = 0): TokenMask {
+  return { tokens, bidirectionalPrefix, tokenWindow: null, firstTokenRow: 0 };
+}
+
 describe('tilePairs', () => {
   it('clips the last block and counts the causal triangle of diagonal tiles', () => {
     // T = 37, B = 16: blocks of 16, 16, 5 tokens.
-    expect(tilePairs(1, 0, 37, 16)).toEqual({ executed: 256, useful: 256 });
-    expect(tilePairs(1, 1, 37, 16)).toEqual({ executed: 256, useful: (16 * 17) / 2 }); // 136
-    expect(tilePairs(2, 2, 37, 16)).toEqual({ executed: 25, useful: (5 * 6) / 2 }); // 15
-    expect(tilePairs(2, 0, 37, 16)).toEqual({ executed: 80, useful: 80 });
-    expect(tilePairs(0, 1, 37, 16)).toEqual({ executed: 256, useful: 0 }); // above the diagonal
+    expect(tilePairs(1, 0, 16, baseMask(37))).toEqual({ executed: 256, useful: 256 });
+    expect(tilePairs(1, 1, 16, baseMask(37))).toEqual({ executed: 256, useful: (16 * 17) / 2 }); // 136
+    expect(tilePairs(2, 2, 16, baseMask(37))).toEqual({ executed: 25, useful: (5 * 6) / 2 }); // 15
+    expect(tilePairs(2, 0, 16, baseMask(37))).toEqual({ executed: 80, useful: 80 });
+    expect(tilePairs(0, 1, 16, baseMask(37))).toEqual({ executed: 256, useful: 0 }); // above the diagonal
     // Inside a bidirectional prefix keys above the diagonal count too.
-    expect(tilePairs(0, 1, 37, 16, 37)).toEqual({ executed: 256, useful: 256 });
-    expect(tilePairs(0, 1, 37, 16, 20)).toEqual({ executed: 256, useful: 16 * 4 }); // keys 16..19 of the prefix
-    expect(tilePairs(3, 0, 37, 16)).toEqual({ executed: 0, useful: 0 }); // past the tokens
+    expect(tilePairs(0, 1, 16, baseMask(37, 37))).toEqual({ executed: 256, useful: 256 });
+    expect(tilePairs(0, 1, 16, baseMask(37, 20))).toEqual({ executed: 256, useful: 16 * 4 }); // keys 16..19 of the prefix
+    expect(tilePairs(3, 0, 16, baseMask(37))).toEqual({ executed: 0, useful: 0 }); // past the tokens
   });
 });
 
@@ -185,6 +190,7 @@ describe('countFlops with techniques', () => {
         index,
         tokens: index < K ? n : k,
         bidirectionalPrefix: 0,
+        tokenWindow: null,
         heads: allHeads(config),
         keyBlocks: index < K ? keyN : keyK,
         captureAttention: index === K - 1,
@@ -259,6 +265,33 @@ describe('countFlops with techniques', () => {
   });
 });
 
+describe('a token window (sliding window, token-exact)', () => {
+  const tokens = 100;
+  const window = (granularity: string) => [{ id: 'sliding-window', params: { sinkTokens: 4, windowTokens: 20, fromLayer: 0, granularity } }];
+  // Brute force from StreamingLLM's definition: query i keeps keys j ≤ i with j < 4 or i − j < 20.
+  let aShapePairs = 0;
+  for (let i = 0; i < tokens; i++) for (let j = 0; j <= i; j++) if (j < 4 || i - j < 20) aShapePairs++;
+
+  it('counts exactly the A-shape as useful, whole tiles as executed, and leaves dense pairs alone', () => {
+    const plan = buildPlan(tiny, tokens, window('token'));
+    const layer = countFlops(plan).layers[0]!;
+    expect(layer.usefulPairs).toBe(2 * aShapePairs); // H = 2
+    // Query block q ≥ 2 reads the sink tile 0 and tiles q − 2…q (its first query reaches back to 16q − 19):
+    // 256 + 2·256 + 3·256 + 3·(4·256) + 4 rows·(16 + 16 + 16 + 4) = 4816 pairs per head.
+    expect(plan.layers[0]!.keyBlocks[0]![6]).toEqual([0, 4, 5, 6]);
+    expect(layer.executedPairs).toBe(2 * 4816);
+    expect(layer.densePairs).toBe(2 * densePairs(tokens, 0));
+    expect(layer.attentionDensity).toBeCloseTo(aShapePairs / densePairs(tokens, 0), 12);
+  });
+
+  it('block granularity executes the same tiles but counts every causal pair in them as useful', () => {
+    const exact = countFlops(buildPlan(tiny, tokens, window('token'))).layers[0]!;
+    const whole = countFlops(buildPlan(tiny, tokens, window('block'))).layers[0]!;
+    expect(whole.executedPairs).toBe(exact.executedPairs);
+    expect(whole.usefulPairs).toBeGreaterThan(exact.usefulPairs);
+  });
+});
+
 describe('bidirectional prefixes (ViT, a VLM\'s image tokens)', () => {
   it('dense pairs: n(n+1)/2 causal, n² bidirectional, and prefix² + the causal rest in between', () => {
     expect(densePairs(37, 0)).toBe((37 * 38) / 2);
@@ -271,7 +304,7 @@ describe('bidirectional prefixes (ViT, a VLM\'s image tokens)', () => {
     const tokens = 37;
     const lists = denseKeyBlocks(tokens, 2, tokens, 16);
     expect(lists[0]![0]).toEqual([0, 1, 2]);
-    expect(countPairs(lists, tokens, 16, tokens)).toEqual({ executed: 2 * 37 * 37, useful: 2 * 37 * 37 });
+    expect(countPairs(lists, baseMask(tokens, tokens), 16)).toEqual({ executed: 2 * 37 * 37, useful: 2 * 37 * 37 });
   });
 });
 

@@ -1,6 +1,7 @@
 import { samplesDiffer } from '../engine/dropoutSites';
 import { layerSteps, tokensAfterLayer, type MatmulMacs, type NonMatmulParts } from '../engine/layerSteps';
-import { allHeads, denseKeyBlocks, type ExecutionPlan, type KeyBlockLists, type LayerPlan } from '../engine/plan';
+import { allHeads, denseKeyBlocks, type ExecutionPlan, type LayerPlan } from '../engine/plan';
+import { densePairs, type PairCount } from './pairs';
 
 /** Tooltip text for the FLOPs panel: which convention every number in a FlopReport follows. */
 export const FLOP_CONVENTION =
@@ -9,6 +10,7 @@ export const FLOP_CONVENTION =
   '"non-matmul" bucket (DeepSpeed rules: LayerNorm 5·numel, the others numel): drop it to compare with fvcore, keep it to compare with DeepSpeed.';
 
 export type { MatmulMacs, NonMatmulParts } from '../engine/layerSteps';
+export { countPairs, densePairs, tilePairs, type PairCount } from './pairs';
 
 export interface OverheadItem {
   technique: string;
@@ -103,11 +105,6 @@ export interface FlopReport {
   attentionDensity: number;
 }
 
-export interface PairCount {
-  executed: number;
-  useful: number;
-}
-
 function emptyParts(): NonMatmulParts {
   return { layerNorm: 0, bias: 0, residual: 0, softmax: 0, gelu: 0, dropout: 0, compaction: 0 };
 }
@@ -126,44 +123,6 @@ function addParts(a: NonMatmulParts, b: NonMatmulParts, scale = 1): NonMatmulPar
     dropout: a.dropout + scale * b.dropout,
     compaction: a.compaction + scale * b.compaction,
   };
-}
-
-/**
- * Pairs of one (query block, key block) tile on `tokens` tokens: executed = the tile clipped to the tokens,
- * useful = the executed pairs with key ≤ query.
- */
-export function tilePairs(queryBlock: number, keyBlock: number, tokens: number, blockSize: number, bidirectionalPrefix = 0): PairCount {
-  const q0 = queryBlock * blockSize;
-  const q1 = Math.min(q0 + blockSize, tokens);
-  const k0 = keyBlock * blockSize;
-  const k1 = Math.min(k0 + blockSize, tokens);
-  if (q1 <= q0 || k1 <= k0) return { executed: 0, useful: 0 };
-  let useful = 0;
-  // Query i sees keys [0, max(i + 1, prefix)); count those inside [k0, k1).
-  for (let i = q0; i < q1; i++) useful += Math.max(0, Math.min(Math.max(i + 1, bidirectionalPrefix), k1) - k0);
-  return { executed: (q1 - q0) * (k1 - k0), useful };
-}
-
-/** Pairs the dense mask allows for one head: causal, plus both directions inside the prefix. */
-export function densePairs(tokens: number, bidirectionalPrefix: number): number {
-  const prefix = Math.min(bidirectionalPrefix, tokens);
-  return prefix * prefix + ((tokens - prefix) * (tokens + prefix + 1)) / 2;
-}
-
-/** Executed and useful pairs of one layer's key-block lists, summed over heads and query blocks. */
-export function countPairs(lists: KeyBlockLists, tokens: number, blockSize: number, bidirectionalPrefix = 0): PairCount {
-  let executed = 0;
-  let useful = 0;
-  for (const head of lists) {
-    head.forEach((keyBlocks, q) => {
-      for (const k of keyBlocks) {
-        const tile = tilePairs(q, k, tokens, blockSize, bidirectionalPrefix);
-        executed += tile.executed;
-        useful += tile.useful;
-      }
-    });
-  }
-  return { executed, useful };
 }
 
 function emptyMacs(): MatmulMacs {
@@ -325,6 +284,7 @@ export function densePlanFor(plan: ExecutionPlan): ExecutionPlan {
       index,
       tokens: inputTokens,
       bidirectionalPrefix,
+      tokenWindow: null,
       heads: allHeads(config),
       keyBlocks,
       captureAttention: false,

@@ -11,6 +11,7 @@ const capture: AttentionCapture = {
   computedTiles: Uint8Array.from([1, 0, 1, 1, 1, 0, 0, 1]),
   blockSize: 1,
   positions: Int32Array.from([0, 3]),
+  mask: { tokens: 2, bidirectionalPrefix: 0, tokenWindow: null, firstTokenRow: 0 },
 };
 const tokens = ['a', 'b', 'c', 'd'];
 

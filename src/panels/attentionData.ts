@@ -22,5 +22,6 @@ export function attentionMapData(capture: AttentionCapture, tokens: string[], he
     probs = capture.probs.subarray(head * n * n, (head + 1) * n * n);
     computedTiles = capture.computedTiles.subarray(head * tilesPerHead, (head + 1) * tilesPerHead);
   }
-  return { tokens, positions: capture.positions, probs, computedTiles, blockSize: capture.blockSize, layer: capture.layer, head, visiblePrefix };
+  const windowMask = capture.mask.tokenWindow ? capture.mask : null;
+  return { tokens, positions: capture.positions, probs, computedTiles, blockSize: capture.blockSize, layer: capture.layer, head, visiblePrefix, windowMask };
 }

@@ -15,6 +15,7 @@ function denseMap(tokens: string[], blockSize: number): AttentionMapData {
     layer: 1,
     head: 2,
     visiblePrefix: 0,
+    windowMask: null,
   };
 }
 
@@ -35,7 +36,7 @@ describe('attentionHeatmap', () => {
     const computedTiles = new Uint8Array(25).map((_, i) => (i % 5 <= Math.floor(i / 5) ? 1 : 0));
     computedTiles[4 * 5 + 1] = 0;
     computedTiles[3 * 5 + 1] = 0;
-    const data: AttentionMapData = { tokens: words, positions, probs: syntheticAttention(n, 3), computedTiles, blockSize: 2, layer: 3, head: 'mean', visiblePrefix: 0 };
+    const data: AttentionMapData = { tokens: words, positions, probs: syntheticAttention(n, 3), computedTiles, blockSize: 2, layer: 3, head: 'mean', visiblePrefix: 0, windowMask: null };
     const svg = attentionHeatmap(data);
     expect(tileCounts(data)).toEqual({ visible: 15, skipped: 2 });
     expect(svg.getAttribute('data-skipped-tiles')).toBe('2');
@@ -60,7 +61,7 @@ describe('attentionHeatmap', () => {
     const tokens = ['p0', 'p1', 'p2', 'p3', 'what', 'is', 'it', '?'];
     const positions = Int32Array.from([0, 2, 3, 4, 5, 6, 7]);
     const computedTiles = new Uint8Array(16).fill(1);
-    const data: AttentionMapData = { tokens, positions, probs: syntheticAttention(7, 5), computedTiles, blockSize: 2, layer: 2, head: 0, visiblePrefix: 4 };
+    const data: AttentionMapData = { tokens, positions, probs: syntheticAttention(7, 5), computedTiles, blockSize: 2, layer: 2, head: 0, visiblePrefix: 4, windowMask: null };
     // Computed prefix p0, p2, p3 spans key blocks 0 and 1: all 4 query blocks see both, blocks 2 and 3 are causal.
     expect(tileCounts(data)).toEqual({ visible: 4 * 2 + 3, skipped: 0 });
     const svg = attentionHeatmap(data);
@@ -78,6 +79,19 @@ describe('attentionHeatmap', () => {
     expect(bidirectionalSvg.querySelector('.note')?.textContent).toContain('0 of 9 bidirectional 4×4 tiles skipped');
     expect([...bidirectionalSvg.querySelectorAll('.kinds text')].map((t) => t.textContent)).toEqual(['skipped tile', 'pruned token']);
     expect(bidirectionalSvg.querySelectorAll('rect[data-kind="value"]')).toHaveLength(12 * 12);
+  });
+
+  test('a token window: keys outside it read as masked inside computed tiles, not as probability 0', () => {
+    // 12 tokens in tiles of 4, one sink and a window of 2: query 9 keeps keys 0, 8 and 9.
+    const windowMask = { tokens: 12, bidirectionalPrefix: 0, tokenWindow: { sinks: 1, window: 2 }, firstTokenRow: 0 };
+    const data: AttentionMapData = { ...denseMap(words, 4), windowMask };
+    const svg = attentionHeatmap(data);
+    expect(describeCell(data, 9, 5)).toBe("query '␣.' (pos 9) → key '␣over' (pos 5): masked (outside sinks + window)");
+    expect(describeCell(data, 9, 10)).toBe("query '␣.' (pos 9) → key '␣The' (pos 10): masked (causal)");
+    expect(describeCell(data, 9, 0)).toMatch(/: \d\.\d{3}$/);
+    // Query 0 keeps 1 key, query 1 keeps 2 (its predecessor is the sink), queries 2–11 keep 3: 33 cells.
+    expect(svg.querySelectorAll('rect[data-kind="value"]')).toHaveLength(33);
+    expect([...svg.querySelectorAll('.kinds text')].map((t) => t.textContent)).toEqual(['causal mask, outside sinks + window', 'skipped tile', 'pruned token']);
   });
 
   test('colour legend spans exactly 0 to 1 and names the three regions', () => {

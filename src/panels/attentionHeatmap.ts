@@ -1,4 +1,5 @@
 import { format, interpolateViridis, range, scaleLinear } from 'd3';
+import { keyVisible, type TokenMask } from '../engine/plan';
 import { createPanel, textWidth, tokenText, type Group, type PanelOptions, type Svg } from './svg';
 
 export interface AttentionMapData {
@@ -18,6 +19,11 @@ export interface AttentionMapData {
    * every position for a ViT, the image tokens for a prefix-LM VLM (src/models/config.ts `bidirectionalPrefix`).
    */
   visiblePrefix: number;
+  /**
+   * The layer's mask over its computed rows when a token window narrows it, else null: a key outside the window in
+   * a computed tile reads as masked, not as a visible key with probability 0.
+   */
+  windowMask: TokenMask | null;
 }
 
 export interface AttentionHeatmapOptions extends PanelOptions {
@@ -98,7 +104,7 @@ export function attentionHeatmap(data: AttentionMapData, options: AttentionHeatm
   plot.append('rect').attr('width', size).attr('height', size).attr('fill', 'none').attr('stroke', '#888');
 
   drawTicks(plot, data, grid, size);
-  drawLegend(svg, hatchId, maskName(data), MARGIN.left + size + 24, MARGIN.top, size);
+  drawLegend(svg, hatchId, maskedLabel(data), MARGIN.left + size + 24, MARGIN.top, size);
   return svg.node() as SVGSVGElement;
 }
 
@@ -136,8 +142,8 @@ export function describeCell(data: AttentionMapData, qCell: number, kCell: numbe
   const span = Math.max(1, Math.ceil(n / maxCells));
   const classify = classifier(data);
   if (span === 1) {
-    const { kind, value } = classify(qCell, kCell);
-    const what = kind === CellKind.Value ? format('.3f')(value) : [`masked (${maskName(data)})`, 'pruned token', 'skipped tile'][kind];
+    const { kind, value, maskedBy } = classify(qCell, kCell);
+    const what = kind === CellKind.Value ? format('.3f')(value) : [`masked (${maskedBy})`, 'pruned token', 'skipped tile'][kind];
     return `query '${tokenText(data.tokens[qCell] ?? '')}' (pos ${qCell}) → key '${tokenText(data.tokens[kCell] ?? '')}' (pos ${kCell}): ${what}`;
   }
   const qEnd = Math.min(n, (qCell + 1) * span) - 1;
@@ -153,7 +159,8 @@ export function describeCell(data: AttentionMapData, qCell: number, kCell: numbe
   return `queries ${qCell * span}–${qEnd} → keys ${kCell * span}–${kEnd}: ${what}`;
 }
 
-function classifier(data: AttentionMapData): (q: number, k: number) => { kind: CellKind; value: number } {
+/** What cell (q, k) over original positions shows; `maskedBy` names the mask that hides a masked one. */
+function classifier(data: AttentionMapData): (q: number, k: number) => { kind: CellKind; value: number; maskedBy?: string } {
   const n = data.positions.length;
   const index = new Int32Array(data.tokens.length).fill(-1);
   data.positions.forEach((position, i) => (index[position] = i));
@@ -163,11 +170,21 @@ function classifier(data: AttentionMapData): (q: number, k: number) => { kind: C
     const ki = index[k] ?? -1;
     // A pruned token's whole row and column read as pruned, upper triangle included, so it stands out as a line.
     if (qi < 0 || ki < 0) return { kind: CellKind.Pruned, value: 0 };
-    if (k > q && k >= data.visiblePrefix) return { kind: CellKind.Masked, value: 0 };
+    if (k > q && k >= data.visiblePrefix) return { kind: CellKind.Masked, value: 0, maskedBy: maskName(data) };
     const tile = data.computedTiles[Math.floor(qi / data.blockSize) * kBlocks + Math.floor(ki / data.blockSize)];
     if (!tile) return { kind: CellKind.Skipped, value: 0 };
+    // The window is stated over the layer's rows, which pruning renumbers: test it on the computed indices.
+    if (data.windowMask && !keyVisible(data.windowMask, qi, ki)) return { kind: CellKind.Masked, value: 0, maskedBy: WINDOW_MASK };
     return { kind: CellKind.Value, value: data.probs[qi * n + ki] ?? 0 };
   };
+}
+
+const WINDOW_MASK = 'outside sinks + window';
+
+/** The legend's name for the hatched region, or null when nothing is masked. */
+function maskedLabel(data: AttentionMapData): string | null {
+  const parts = [maskName(data) === 'bidirectional' ? null : `${maskName(data)} mask`, data.windowMask ? WINDOW_MASK : null];
+  return parts.filter((part) => part !== null).join(', ') || null;
 }
 
 /** How the attention mask reads in the panel's words. */
@@ -223,7 +240,7 @@ function drawTicks(plot: Group, data: AttentionMapData, grid: HeatmapGrid, size:
     .text(`query ${what}`);
 }
 
-function drawLegend(svg: Svg, hatchId: string, mask: string, x: number, y: number, size: number): void {
+function drawLegend(svg: Svg, hatchId: string, masked: string | null, x: number, y: number, size: number): void {
   const legend = svg.append('g').attr('class', 'legend').attr('transform', `translate(${x},${y})`);
   const rampHeight = Math.min(160, size * 0.5);
   const scale = scaleLinear().domain([0, 1]).range([rampHeight, 0]);
@@ -253,8 +270,8 @@ function drawLegend(svg: Svg, hatchId: string, mask: string, x: number, y: numbe
     .attr('dy', '0.32em')
     .text(format('.2~f'));
   const kinds = [
-    // Bidirectional attention masks nothing, so it has no masked region to name.
-    ...(mask === 'bidirectional' ? [] : [{ label: `${mask} mask`, fill: `url(#${hatchId})` }]),
+    // Bidirectional attention without a window masks nothing, so it has no masked region to name.
+    ...(masked ? [{ label: masked, fill: `url(#${hatchId})` }] : []),
     { label: 'skipped tile', fill: SKIPPED_FILL },
     { label: 'pruned token', fill: PRUNED_FILL },
   ];

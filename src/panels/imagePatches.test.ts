@@ -35,7 +35,8 @@ function capture(layer: number): AttentionCapture {
     const sum = weights.reduce((a, b) => a + b, 0);
     weights.forEach((w, k) => (probs[row * n + k] = w / sum));
   }
-  return { layer, heads: 2, tokens: n, probs, computedTiles: new Uint8Array(1).fill(1), blockSize: 16, positions };
+  const mask = { tokens: n, bidirectionalPrefix: n, tokenWindow: null, firstTokenRow: n - 1 };
+  return { layer, heads: 2, tokens: n, probs, computedTiles: new Uint8Array(1).fill(1), blockSize: 16, positions, mask };
 }
 
 const caption = 'Eval image 7: how many objects? (expected class: two)';

@@ -26,7 +26,7 @@ export function openedToday(fixture: LinkFixture): { state: PersistentState; mis
     const params = t.params.map((spec) => {
       const value = old?.params[spec.key];
       if (value === undefined && enabled) missing.push(`${t.id}.${spec.key}`);
-      return [spec.key, value ?? spec.default];
+      return [spec.key, value ?? (enabled ? (spec.inOlderLinks?.value ?? spec.default) : spec.default)];
     });
     return [t.id, { enabled, params: Object.fromEntries(params) }];
   });

@@ -35,9 +35,9 @@ describe('a registry that grew after the links were made', () => {
     expect(result.state.techniques['fastv']?.params['warmup']).toBe(0);
     // Only a link with FastV on ran something the new parameter now changes, so only it gets a note.
     const fastvOn = fixture.state.techniques['fastv']?.enabled ?? false;
-    expect(today.missing).toEqual(fastvOn ? ['fastv.warmup'] : []);
+    expect(today.missing.filter((key) => key.startsWith('fastv.'))).toEqual(fastvOn ? ['fastv.warmup'] : []);
     expect(result.notes).toHaveLength(today.missing.length);
-    for (const [index, key] of today.missing.entries()) expect(result.notes[index]).toContain(`"${key}" (the link may be older than this parameter)`);
+    for (const [index, key] of today.missing.entries()) expect(result.notes[index]).toContain(`"${key}" (the link `);
   });
 
   test('links written now carry the new technique and parameter, and read back', () => {

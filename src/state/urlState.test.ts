@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { HUB_ENDPOINT } from '../models/modelSource';
 import { techniques } from '../techniques/registry';
+import { slidingWindow } from '../techniques/slidingWindow/slidingWindow';
+import { defaultParams } from '../techniques/types';
 import { linksV1, openedToday } from './linkFixtures.testutil';
 import { defaultPersistentState, MAX_PROMPT_CHARS, type PersistentState } from './persistent';
 import { parseHash, serializeState, URL_VERSION } from './urlState';
@@ -36,7 +38,7 @@ describe('serializeState / parseHash round trip (v=2)', () => {
     const state = edited((s) => {
       s.modelSource = { kind: 'bundled', name: 'gpt2-small_v2.1' };
       s.prompt = 'a & b = c?\n#tag 100% "quoted" ünïcödé 🦊 + plus, comma';
-      s.techniques['sliding-window'] = { enabled: true, params: { sinkTokens: 0, windowTokens: 1024, fromLayer: 3 } };
+      s.techniques['sliding-window'] = { enabled: true, params: { sinkTokens: 0, windowTokens: 1024, fromLayer: 3, granularity: 'block' } };
       s.techniques['fastv'] = { enabled: true, params: { layer: 5, ratio: 0.75, queries: 'all' } };
       s.techniques['attention-dropout'] = { enabled: true, params: { rate: 0.9, seed: 2147483647, samples: 32 } };
       s.image = { source: { kind: 'eval', item: 399 }, question: 'is there a red star ?' };
@@ -115,11 +117,23 @@ describe('serializeState / parseHash round trip (v=2)', () => {
 });
 
 describe('links made by v=1', () => {
-  test.each(linksV1.map((fixture) => [fixture.name, fixture] as const))('%s: opens as it did, without notes', (_name, fixture) => {
+  test.each(linksV1.map((fixture) => [fixture.name, fixture] as const))('%s: opens as it did, with a note for each parameter added since', (_name, fixture) => {
     expect(fixture.link).toMatch(/^#v=1&/);
     const today = openedToday(fixture);
-    expect(today.missing).toEqual([]);
-    expect(parseHash(fixture.link)).toEqual({ state: today.state, notes: [] });
+    const result = parseHash(fixture.link);
+    if ('error' in result) throw new Error(result.error);
+    expect(result.state).toEqual(today.state);
+    expect(result.notes).toHaveLength(today.missing.length);
+    for (const [index, key] of today.missing.entries()) expect(result.notes[index]).toContain(`"${key}"`);
+  });
+
+  test('sliding window links made before its token-exact mask open with whole tiles, as the sender ran it, and say so', () => {
+    const fixture = linksV1.find((f) => f.state.techniques['sliding-window']?.enabled);
+    if (!fixture) throw new Error('no fixture with the sliding window on');
+    const result = parseHash(fixture.link);
+    if ('error' in result) throw new Error(result.error);
+    expect(result.state.techniques['sliding-window']?.params['granularity']).toBe('block');
+    expect(result.notes).toEqual([expect.stringMatching(/"sliding-window.granularity".*now token-exact.*as the sender ran it/)]);
   });
 
   test('the fixtures cover every technique on, hub and image models, and hidden controls', () => {
@@ -136,7 +150,12 @@ describe('links made by v=1', () => {
     if (!fixture) throw new Error('no fixture with attention dropout on');
     const before = fixture.link.replace(/&sliding-window[^&]*/g, '');
     expect(before).not.toContain('sliding-window');
-    expect(parseHash(before)).toEqual({ state: fixture.state, notes: [] });
+    const result = parseHash(before);
+    if ('error' in result) throw new Error(result.error);
+    expect(result.state.techniques['sliding-window']).toEqual({ enabled: false, params: defaultParams(slidingWindow) });
+    const { state: today, missing } = openedToday(fixture);
+    expect(result.state).toEqual({ ...today, techniques: { ...today.techniques, 'sliding-window': result.state.techniques['sliding-window'] } });
+    expect(result.notes).toHaveLength(missing.filter((key) => !key.startsWith('sliding-window.')).length);
   });
 
   test('the e2e spec\'s hand-made broken v=1 link is still refused, so it still shows the defaults', () => {

@@ -195,7 +195,11 @@ function readTechnique(reader: LinkReader, technique: Technique): TechniqueState
     const value = reader.value(key, paramSchema(key, spec), fallback);
     if (value !== undefined) return [spec.key, value];
     // An off technique's missing parameters change nothing the sender ran, so they need no note.
-    return [spec.key, enabled ? reader.absent(key, fallback, ' (the link may be older than this parameter)') : spec.default];
+    if (!enabled) return [spec.key, spec.default];
+    const older = spec.inOlderLinks;
+    if (!older) return [spec.key, reader.absent(key, fallback, ' (the link may be older than this parameter)')];
+    const what = { value: older.value, instead: `it opens with "${spec.label}" at ${older.value}, as the sender ran it` };
+    return [spec.key, reader.absent(key, what, ` (the link is older than this parameter: ${older.change})`)];
   });
   return { enabled, params: Object.fromEntries(params) };
 }

@@ -30,6 +30,14 @@ describe('buildPlan composes techniques into one execution plan', () => {
     expect(plan.layers[0]!.keyBlocks[0]).toEqual([[0], [1], [2]]);
   });
 
+  it('refuses two token windows on one layer: two A-shapes do not intersect into one', () => {
+    const window = (sinkTokens: number, windowTokens: number, fromLayer: number) => ({ id: 'sliding-window', params: { sinkTokens, windowTokens, fromLayer, granularity: 'token' } });
+    expect(() => buildPlan(config, 40, [window(4, 16, 0), window(0, 8, 2)])).toThrow(/sliding-window and sliding-window both mask layer 2 to a token window/);
+    // A block-granular window sets no token window, so it composes with a token-exact one by narrowing the tiles.
+    const blockWise = { ...window(0, 8, 0), params: { ...window(0, 8, 0).params, granularity: 'block' } };
+    expect(buildPlan(config, 40, [window(4, 16, 0), blockWise]).layers[0]!.tokenWindow).toEqual({ sinks: 4, window: 16 });
+  });
+
   it('names an unknown technique', () => {
     expect(() => buildPlan(config, 40, [{ id: 'no-such-method', params: {} }])).toThrow(/unknown technique "no-such-method"/);
   });

@@ -1,7 +1,8 @@
 import { bidirectionalPrefix, type TransformerConfig } from '../models/config';
 import {
   allHeads, ATTENTION_BLOCK, denseKeyBlocks, SITE_MASK_KINDS, type DropoutPlan, type DropoutSiteName, type DropoutSiteRule,
-  type ExecutionPlan, type KeyBlockLists, type LayerPlan, type ReductionPoint, type ReductionStep,
+  type ExecutionPlan, type KeyBlockLists, type LayerPlan, type ReductionPoint, type ReductionStep, tokenMask, type TokenWindow,
+  visibleTiles,
 } from '../engine/plan';
 import { techniqueById } from './registry';
 import type { ActiveTechnique, Technique } from './types';
@@ -18,8 +19,9 @@ export class PlanError extends Error {
 
 /**
  * Composes the switched-on techniques into the plan the engine executes and the FLOP counter counts. Registry order
- * decides composition: key-block and head restrictions apply in sequence, reduction steps apply by layer (two may
- * not share a point), and each dropout site takes the highest rate any technique asks for.
+ * decides composition: key-block and head restrictions apply in sequence, a layer takes at most one token window
+ * (its key blocks then drop every tile the window empties), reduction steps apply by layer (two may not share a
+ * point), and each dropout site takes the highest rate any technique asks for.
  */
 export function buildPlan(config: TransformerConfig, inputTokens: number, active: readonly ActiveTechnique[], options: PlanOptions = {}): ExecutionPlan {
   if (!Number.isInteger(inputTokens) || inputTokens < 1) throw new PlanError('the input is empty');
@@ -73,11 +75,27 @@ export function buildPlan(config: TransformerConfig, inputTokens: number, active
     const context = { config, layer: index, tokens, blockSize: ATTENTION_BLOCK, bidirectionalPrefix: prefix };
     let keyBlocks: KeyBlockLists = denseKeyBlocks(tokens, config.n_head, prefix);
     let heads: readonly number[] = allHeads(config);
+    let tokenWindow: { window: TokenWindow; technique: string } | null = null;
     for (const { technique, params } of enabled) {
       if (technique.restrictKeyBlocks) keyBlocks = technique.restrictKeyBlocks(keyBlocks, context, params);
       if (technique.restrictHeads) heads = technique.restrictHeads(heads, context, params);
+      const window = technique.restrictTokens?.(context, params) ?? null;
+      if (!window) continue;
+      // Sinks ∪ window of one A-shape intersected with another's is not an A-shape in general, so it has no TokenWindow.
+      if (tokenWindow) throw new PlanError(`${tokenWindow.technique} and ${technique.id} both mask layer ${index} to a token window; switch one off`);
+      tokenWindow = { window, technique: technique.id };
     }
-    layers.push({ index, tokens, bidirectionalPrefix: prefix, heads, keyBlocks: withDiagonal(keyBlocks), captureAttention: false });
+    const layerMask = tokenMask(config, { tokens, bidirectionalPrefix: prefix, tokenWindow: tokenWindow?.window ?? null });
+    layers.push({
+      index,
+      tokens,
+      bidirectionalPrefix: prefix,
+      tokenWindow: layerMask.tokenWindow,
+      heads,
+      // A tile the token window leaves no pair in is never read, so time and FLOPs fall with the window.
+      keyBlocks: withDiagonal(layerMask.tokenWindow ? visibleTiles(keyBlocks, layerMask) : keyBlocks),
+      captureAttention: false,
+    });
     reduce(index, 'after-attention');
   }
   for (const layer of layers) layer.captureAttention = captureLayers.has(layer.index);

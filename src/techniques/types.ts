@@ -1,5 +1,5 @@
 import type { TransformerConfig } from '../models/config';
-import type { DropoutPlan, KeyBlockLists, ReductionPoint, ScoreInput, ScorerKernel } from '../engine/plan';
+import type { DropoutPlan, KeyBlockLists, ReductionPoint, ScoreInput, ScorerKernel, TokenWindow } from '../engine/plan';
 
 export type TechniqueFamily = 'sparse-attention' | 'token-pruning' | 'dropout';
 
@@ -8,6 +8,11 @@ interface ParamBase {
   label: string;
   /** One sentence shown as the control's tooltip. */
   help: string;
+  /**
+   * For a parameter added after links were shared: the value that reproduces what a link made before it ran, when
+   * that is not the default, and what changed (said to whoever opens such a link).
+   */
+  inOlderLinks?: { value: number | string; change: string };
 }
 export interface NumberParam extends ParamBase {
   kind: 'int' | 'float';
@@ -100,6 +105,11 @@ export interface Technique {
   params: readonly ParamSpec[];
   /** Sparse attention: narrow the key blocks each (head, query block) reads in one layer. */
   restrictKeyBlocks?(lists: KeyBlockLists, context: LayerContext, params: ParamValues): KeyBlockLists;
+  /**
+   * Sparse attention at token granularity: the token window every query of this layer is masked to inside the
+   * tiles it computes, or null for none. At most one technique may set one per layer.
+   */
+  restrictTokens?(context: LayerContext, params: ParamValues): TokenWindow | null;
   /** Head pruning: the heads that run in one layer, a subset of `heads` (ascending). */
   restrictHeads?(heads: readonly number[], context: LayerContext, params: ParamValues): readonly number[];
   /** Token reduction: the steps it adds, any number (multi-stage methods add one per stage); none prune nothing. */

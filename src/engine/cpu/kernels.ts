@@ -2,7 +2,7 @@
  * CPU twins of the WGSL kernels in shaders/: the same arguments, the same arithmetic order where it matters, plain
  * loops. The GPU conformance tests compare each kernel with its twin, and cpuForward composes them into a whole model.
  */
-import { ATTENTION_BLOCK, blockCount, type KeyBlockLists } from '../plan';
+import { ATTENTION_BLOCK, blockCount, keyVisible, type KeyBlockLists, type TokenMask } from '../plan';
 import { dropoutFactor, type DropoutStream } from '../random';
 
 export interface CpuDropout extends DropoutStream {
@@ -141,23 +141,16 @@ export function patchEmbed(
 
 export interface AttentionOutput {
   out: Float32Array;
-  /** [heads, tokens, tokens]: probabilities before dropout, 0 outside the listed causal tiles. */
+  /** [heads, tokens, tokens]: probabilities before dropout, 0 where masked or outside the listed tiles. */
   probs: Float32Array;
 }
 
 /**
- * Attention over GPT-2's fused qkv rows, reading only the listed key blocks of each (head, query block). Query i sees
- * key j when j ≤ i or j < bidirectionalPrefix.
+ * Attention over GPT-2's fused qkv rows, reading only the listed key blocks of each (head, query block), where query
+ * i sees key j when the mask does (`keyVisible`). A query that sees no key gets output 0 and probabilities 0.
  */
-export function attention(
-  qkv: Float32Array,
-  lists: KeyBlockLists,
-  tokens: number,
-  heads: number,
-  headDim: number,
-  bidirectionalPrefix: number,
-  dropout?: CpuDropout,
-): AttentionOutput {
+export function attention(qkv: Float32Array, lists: KeyBlockLists, mask: TokenMask, heads: number, headDim: number, dropout?: CpuDropout): AttentionOutput {
+  const { tokens } = mask;
   const channels = heads * headDim;
   const row = 3 * channels;
   const scale = 1 / Math.sqrt(headDim);
@@ -171,7 +164,7 @@ export function attention(
         return Array.from({ length: Math.max(0, Math.min(start + ATTENTION_BLOCK, tokens) - start) }, (_, j) => start + j);
       });
       for (let i = q * ATTENTION_BLOCK; i < Math.min((q + 1) * ATTENTION_BLOCK, tokens); i++) {
-        const visible = keys.filter((j) => j <= i || j < bidirectionalPrefix);
+        const visible = keys.filter((j) => keyVisible(mask, i, j));
         const scores = visible.map((j) => {
           let s = 0;
           for (let d = 0; d < headDim; d++) s += qkv[i * row + h * headDim + d]! * scale * qkv[j * row + channels + h * headDim + d]!;
