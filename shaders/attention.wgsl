@@ -1,6 +1,7 @@
 // Block-sparse causal attention with an online softmax (flash-attention style).
-// One workgroup per (query block, head), one thread per query. Each walks only the key blocks listed for its
-// (head, query block): dense attention lists every causal block, a sparse method lists fewer, and a block that is
+// One workgroup per (query block, head that runs), one thread per query: `head_ids` lists the heads dispatched, so
+// a masked head costs nothing (its output columns stay as the caller cleared them, 0). Each walks only the key
+// blocks listed for its (head, query block): dense attention lists every causal block, a sparse method lists fewer, and a block that is
 // not listed is never read. Inside a listed block the token-level mask still applies: query i sees key j when
 // j ≤ i, or when j lies in the bidirectional prefix (all tokens for a ViT, the image tokens of a VLM), and, with a
 // token window (TokenWindow in src/engine/plan.ts), only when j is a sink or |i − j| < window in the model's order.
@@ -45,6 +46,7 @@ struct AttentionParams {
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> probs: array<f32>;
 @group(0) @binding(5) var<uniform> params: AttentionParams;
+@group(0) @binding(6) var<storage, read> head_ids: array<u32>;
 
 // Each thread's scores of the current key block, one column per thread (neighbouring threads write neighbouring
 // words). Workgroup memory because only there may an array be sized by an override constant.
@@ -73,7 +75,7 @@ fn in_window(i: u32, j: u32) -> bool {
 @compute @workgroup_size(BLOCK)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) local: vec3<u32>) {
   let query_block = group.x;
-  let head = group.y;
+  let head = head_ids[group.y];
   let i = query_block * BLOCK + local.x;
   if (i >= params.tokens) {
     return;

@@ -9,7 +9,7 @@ import { parseModelConfig, type TransformerConfig } from '../models/config';
 import type { TransformerWeights } from '../models/modelWeights';
 import { buildPlan } from '../techniques/buildPlan';
 import { techniques } from '../techniques/registry';
-import { defaultParams, type ActiveTechnique } from '../techniques/types';
+import { defaultParams, type ActiveTechnique, type Technique } from '../techniques/types';
 import { expectMatchesCpuForward } from './cpuParity.testutil';
 import { GpuContext } from './gpuContext';
 import { randomGpt2Weights, randomImageModelWeights, seededFloats } from './kernelHarness';
@@ -122,5 +122,44 @@ describe('plan data no registered technique uses yet', () => {
     const report = countFlops(plan);
     expect(result.dispatchedMacs).toBe(report.total.macs);
     expect(report.layers[1]!.macs.mlpUp).toBe(keep * config.n_embd * config.n_inner);
+  });
+});
+
+describe("the techniques README's worked example, registered for this test", () => {
+  const headProbe: Technique = {
+    id: 'head-probe', label: 'Head probe', family: 'sparse-attention',
+    summary: 'Switches off the last k heads of every layer from `from` on; masked heads are not computed.',
+    paper: { title: 'worked example', authors: 'src/techniques/README.md', venue: '', url: 'https://example.org/' },
+    spec: 'src/techniques/README.md',
+    params: [
+      { key: 'heads', label: 'Heads off', kind: 'int', min: 0, max: 16, step: 1, default: 1, help: 'Heads switched off.' },
+      { key: 'from', label: 'From layer', kind: 'int', min: 0, max: 47, modelIndex: 'layer', step: 1, default: 1, help: 'First layer masked.' },
+    ],
+    restrictHeads: (heads, { layer }, params) =>
+      layer < Number(params['from']) ? heads : heads.slice(0, Math.max(1, heads.length - Number(params['heads']))),
+  };
+  beforeAll(() => {
+    (techniques as Technique[]).push(headProbe);
+    return () => void (techniques as Technique[]).pop();
+  });
+
+  it.each(architectures)('$name: masked heads are not dispatched, read as zero and are not counted', async (architecture) => {
+    const { config, weights, ids, pixels } = architecture;
+    const engine = new TransformerEngine(context, config, weights);
+    try {
+      const everyLayer = Array.from({ length: config.n_layer }, (_, l) => l);
+      const tokens = config.imageTokens + ids.length;
+      const plan = buildPlan(config, tokens, [{ id: 'head-probe', params: defaultParams(headProbe) }], { logitsRows: 'all', captureLayers: everyLayer });
+      expect(plan.layers.map((layer) => layer.heads)).toEqual([[0, 1], [0], [0]]);
+      const result = await engine.forward(plan, ids, { readAttention: everyLayer, pixels });
+      expectMatchesCpuForward(result, plan, architecture);
+      const masked = result.attention[1]!.probs.subarray(tokens * tokens);
+      expect(masked.every((p) => p === 0)).toBe(true);
+      const report = countFlops(plan);
+      expect(result.dispatchedMacs).toBe(report.total.macs);
+      expect(report.layers[1]!.executedPairs).toBe(report.layers[0]!.executedPairs / 2);
+    } finally {
+      engine.destroy();
+    }
   });
 });

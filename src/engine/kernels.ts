@@ -155,6 +155,8 @@ export class KernelRecorder {
    */
   attention(args: {
     qkv: GPUBuffer; blockCounts: GPUBuffer; blockIndices: GPUBuffer; out: GPUBuffer; probs?: GPUBuffer;
+    /** The heads to dispatch, ascending; every head when absent. A masked head's output columns are not written. */
+    runHeads?: readonly number[];
     tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number;
     tokenWindow?: TokenWindow | null; firstTokenRow?: number; dropout?: DropoutArgs;
     /** (query, key) pairs of every tile the packed lists make the kernel read. */
@@ -176,9 +178,11 @@ export class KernelRecorder {
     const probs = args.probs ?? this.#frame.storage(16, 'unused probs');
     const constants = { CAPTURE: args.probs ? 1 : 0, DROPOUT: args.dropout ? 1 : 0, BLOCK: ATTENTION_BLOCK };
     this.#macs += 2 * args.executedPairs * args.headDim; // QKᵀ and P·V
-    this.#dispatch('attention.wgsl', 'main', constants, [args.qkv, args.blockCounts, args.blockIndices, args.out, probs, uniform], [
+    const runHeads = args.runHeads ?? Array.from({ length: args.heads }, (_, h) => h);
+    const headIds = this.#frame.storageWith(Uint32Array.from(runHeads), 'attention heads');
+    this.#dispatch('attention.wgsl', 'main', constants, [args.qkv, args.blockCounts, args.blockIndices, args.out, probs, uniform, headIds], [
       Math.ceil(args.tokens / ATTENTION_BLOCK),
-      args.heads,
+      runHeads.length,
     ]);
   }
 

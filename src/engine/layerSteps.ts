@@ -76,6 +76,8 @@ export interface GpuLayerRun {
   probs: ReadonlyMap<number, GPUBuffer>;
   /** Key-block lists of this layer in the attention kernel's layout. */
   keyBlocks: { counts: GPUBuffer; indices: GPUBuffer; maxKeyBlocks: number; executedPairs: number };
+  /** For a layer with masked heads: an attention output the engine cleared, whose masked columns stay 0. */
+  clearedAttended: GPUBuffer | undefined;
   /** Called when a reduction leaves survivors, with the first layer whose attention runs on them. */
   onPositions(firstLayer: number, tokens: number, positions: GPUBuffer): void;
 }
@@ -206,12 +208,14 @@ function attentionStep(layer: LayerPlan, config: TransformerConfig, blockSize: n
       nonMatmul: { softmax: pairs.executed, dropout: dropout ? pairs.executed : 0 },
       pairs,
     },
-    gpu: (run) =>
+    gpu: (run) => {
+      run.attended = run.clearedAttended ?? run.attended;
       run.kernels.attention({
         qkv: run.qkv, blockCounts: run.keyBlocks.counts, blockIndices: run.keyBlocks.indices, out: run.attended,
-        ...mask, heads: config.n_head, headDim, maxKeyBlocks: run.keyBlocks.maxKeyBlocks,
+        ...mask, heads: config.n_head, headDim, maxKeyBlocks: run.keyBlocks.maxKeyBlocks, runHeads: heads,
         probs: run.probs.get(layer.index), dropout, executedPairs: run.keyBlocks.executedPairs,
-      }),
+      });
+    },
     cpu: (run) => {
       const attended = cpu.attention(run.qkv, layer.keyBlocks, mask, config.n_head, headDim, dropout);
       run.attended = attended.out;

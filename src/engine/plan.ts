@@ -112,7 +112,7 @@ export interface LayerPlan {
   tokenWindow: TokenWindow | null;
   /** Heads whose attention runs, ascending; a masked head is not dispatched, its output is 0 and it costs nothing. */
   heads: readonly number[];
-  /** One entry per head of the model; the entries of masked heads are ignored. */
+  /** One entry per head of the model; a masked head's lists are empty. */
   keyBlocks: KeyBlockLists;
   /** Whether the attention probabilities are written out (for a map panel or a reduction step's score). */
   captureAttention: boolean;

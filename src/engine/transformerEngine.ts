@@ -214,6 +214,13 @@ export class TransformerEngine {
       const encoder = device.createCommandEncoder({ label: 'forward' });
       // Unlisted tiles are never written by the attention kernel: zero them so maps show 0 there, not stale values.
       for (const probs of probsByLayer.values()) encoder.clearBuffer(probs);
+      // Nor are a masked head's output columns: each layer that masks heads gets an output zeroed before the pass.
+      const clearedAttended = plan.layers.map((layer) => {
+        if (layer.heads.length === heads) return undefined;
+        const buffer = frame.storage(layer.tokens * channels * 4, `attention out ${layer.index}`);
+        encoder.clearBuffer(buffer);
+        return buffer;
+      });
       const querySet = context.hasTimestampQuery ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
       const pass = encoder.beginComputePass(
         querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
@@ -223,6 +230,7 @@ export class TransformerEngine {
       const run: GpuLayerRun = {
         weights: this.#layers[0]!,
         keyBlocks: blockBuffers[0]!,
+        clearedAttended: undefined,
         kernels,
         frame,
         x: frame.storage(hiddenBytes, 'hidden A'),
@@ -251,6 +259,7 @@ export class TransformerEngine {
       for (const layer of plan.layers) {
         run.weights = this.#layers[layer.index]!;
         run.keyBlocks = blockBuffers[layer.index]!;
+        run.clearedAttended = clearedAttended[layer.index];
         for (const step of layerSteps(plan, layer, sample)) step.gpu(run);
       }
 

@@ -93,7 +93,7 @@ export function buildPlan(config: TransformerConfig, inputTokens: number, active
       tokenWindow: layerMask.tokenWindow,
       heads,
       // A tile the token window leaves no pair in is never read, so time and FLOPs fall with the window.
-      keyBlocks: withDiagonal(layerMask.tokenWindow ? visibleTiles(keyBlocks, layerMask) : keyBlocks),
+      keyBlocks: withoutMaskedHeads(withDiagonal(layerMask.tokenWindow ? visibleTiles(keyBlocks, layerMask) : keyBlocks), heads),
       captureAttention: false,
     });
     reduce(index, 'after-attention');
@@ -148,6 +148,11 @@ function plannedReductions(config: TransformerConfig, inputTokens: number, prote
 /** Every query block keeps its diagonal block: without it a row can be left with no key and an undefined softmax. */
 export function withDiagonal(lists: KeyBlockLists): KeyBlockLists {
   return lists.map((head) => head.map((blocks, q) => (blocks.includes(q) ? blocks : [...blocks, q].sort((a, b) => a - b))));
+}
+
+/** A masked head reads no tile: its lists are empty, so nothing counts it and no kernel walks it. */
+function withoutMaskedHeads(lists: KeyBlockLists, heads: readonly number[]): KeyBlockLists {
+  return lists.length === heads.length ? lists : lists.map((head, h) => (heads.includes(h) ? head : head.map(() => [])));
 }
 
 /** One rule per site: the highest rate any technique asks for; two mask kinds on one site cannot both hold. */
