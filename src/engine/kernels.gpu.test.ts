@@ -3,6 +3,7 @@ import { parseModelConfig } from '../models/config';
 import { fastvScorer } from '../techniques/fastv/fastv';
 import * as cpu from './cpu/kernels';
 import { GpuContext } from './gpuContext';
+import type { DropoutArgs } from './kernels';
 import { packedPairs, packKeyBlocks } from './transformerEngine';
 import { randomGpt2Weights, relativeError, runKernels, seededFloats } from './kernelHarness';
 import { nodeDevice } from './nodeDevice';
@@ -142,22 +143,10 @@ describe('WGSL kernels match their CPU twins', () => {
     { name: 'token window on a 20-token prefix (2 sinks, window 6)', lists: windowed(prefixWindow), layerMask: prefixWindow },
     { name: 'token window on a ViT, counted from the CLS row', lists: windowed(vitWindow), layerMask: vitWindow },
   ])('attention: $name, with capture', async ({ name, lists, layerMask, dropout }) => {
-    const qkv = seededFloats(tokens * 3 * heads * headDim, 12, 2);
     const drop = dropout ? { rate: 0.2, seed: 77, sample: 3, site: DropoutSite.Attention, layer: 1 } : undefined;
-    const packed = packKeyBlocks(lists, tokens, layerMask.bidirectionalPrefix);
-    const gpu = await runKernels(context, (k, frame) => {
-      const out = frame.storage(tokens * heads * headDim * 4, 'out');
-      const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
-      k.attention({
-        qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
-        blockIndices: frame.storageWith(packed.indices, 'indices'), out, probs, ...layerMask, heads, headDim,
-        maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens), dropout: drop,
-      });
-      return { out: { buffer: out, length: tokens * heads * headDim }, probs: { buffer: probs, length: heads * tokens * tokens } };
-    });
-    const expected = cpu.attention(qkv, lists, layerMask, heads, headDim, drop);
-    expectClose(`attention ${name}: output`, gpu['out']!, expected.out);
-    expectClose(`attention ${name}: probabilities`, gpu['probs']!, expected.probs);
+    const { out, probs, expected } = await runAttention(lists, layerMask, 12, drop);
+    expectClose(`attention ${name}: output`, out, expected.out);
+    expectClose(`attention ${name}: probabilities`, probs, expected.probs);
   });
 
   it('sliding-window attention really skips tiles: the skipped keys get exactly zero probability', async () => {
@@ -202,8 +191,8 @@ describe('WGSL kernels match their CPU twins', () => {
     expect(row(25).slice(0, 26).every((p) => p > 0)).toBe(true);
   });
 
-  /** The kernel's output and probabilities for `lists` under `layerMask`, on seeded qkv. */
-  async function runAttention(lists: KeyBlockLists, layerMask: TokenMask, seed: number) {
+  /** The kernel's output and probabilities for `lists` under `layerMask`, on seeded qkv, and its CPU twin's. */
+  async function runAttention(lists: KeyBlockLists, layerMask: TokenMask, seed: number, dropout?: DropoutArgs) {
     const qkv = seededFloats(tokens * 3 * heads * headDim, seed, 2);
     const packed = packKeyBlocks(lists, tokens, layerMask.bidirectionalPrefix);
     const gpu = await runKernels(context, (k, frame) => {
@@ -211,11 +200,12 @@ describe('WGSL kernels match their CPU twins', () => {
       const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
       k.attention({
         qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
-        blockIndices: frame.storageWith(packed.indices, 'indices'), out, probs, ...layerMask, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens),
+        blockIndices: frame.storageWith(packed.indices, 'indices'), out, probs, ...layerMask, heads, headDim,
+        maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens), dropout,
       });
       return { out: { buffer: out, length: tokens * heads * headDim }, probs: { buffer: probs, length: heads * tokens * tokens } };
     });
-    return { out: gpu['out']!, probs: gpu['probs']!, expected: cpu.attention(qkv, lists, layerMask, heads, headDim) };
+    return { out: gpu['out']!, probs: gpu['probs']!, expected: cpu.attention(qkv, lists, layerMask, heads, headDim, dropout) };
   }
 
   it('a token window masks key by key inside a computed tile: exactly the sinks and the window keep probability', async () => {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseModelConfig, type TransformerConfig } from '../models/config';
-import { weightsFromSafetensors } from '../models/modelWeights';
-import { parseSafetensors } from '../models/safetensors';
+import { readBundledModel } from '../models/bundledModel.testutil';
 import { createOrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
@@ -81,11 +80,8 @@ describe('the GPU forward pass matches the CPU reference under every plan', () =
 });
 
 function loadBundled(name: string): { folder: string; config: TransformerConfig; engine: TransformerEngine } {
-  const folder = `public/models/${name}`;
-  const config = parseModelConfig(JSON.parse(readFileSync(`${folder}/config.json`, 'utf8')));
-  const bytes = readFileSync(`${folder}/model.safetensors`);
-  const file = parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return { folder, config, engine: new TransformerEngine(context, config, weightsFromSafetensors(file, config)) };
+  const { folder, config, weights } = readBundledModel(name);
+  return { folder, config, engine: new TransformerEngine(context, config, weights) };
 }
 
 describe('the bundled tiny GPT-2 reproduces PyTorch', () => {

@@ -5,10 +5,8 @@ import { GpuContext } from '../engine/gpuContext';
 import { maxAbsDifference } from '../engine/kernelHarness';
 import { nodeDevice } from '../engine/nodeDevice';
 import { TransformerEngine } from '../engine/transformerEngine';
-import { parseModelConfig, readsPreprocessorConfig, type TransformerConfig } from '../models/config';
+import { readBundledModel } from '../models/bundledModel.testutil';
 import { pixelValues } from '../models/image';
-import { weightsFromSafetensors } from '../models/modelWeights';
-import { parseSafetensors } from '../models/safetensors';
 import { createOrtReference, type OrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
 import type { EvalReport } from './evalReport';
@@ -56,18 +54,12 @@ const zoo: ZooModel[] = [
 ];
 
 describe.each(zoo)('$name through our engine', ({ name, items: parseItems, card: readCard }) => {
-  const folder = `public/models/${name}`;
-  const readJson = (file: string): unknown => JSON.parse(readFileSync(`${folder}/${file}`, 'utf8'));
-  let config: TransformerConfig;
+  const { folder, config, weights, readJson } = readBundledModel(name);
   let engine: TransformerEngine;
   let reference: OrtReference;
   let items: ImageEvalItem[];
 
   beforeAll(async () => {
-    const raw = readJson('config.json');
-    config = parseModelConfig(raw, readsPreprocessorConfig(raw) ? readJson('preprocessor_config.json') : undefined);
-    const bytes = readFileSync(`${folder}/model.safetensors`);
-    const weights = weightsFromSafetensors(parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), config);
     engine = new TransformerEngine(new GpuContext(await nodeDevice()), config, weights);
     reference = await createOrtReference(new Uint8Array(readFileSync(`${folder}/onnx/model.onnx`)), { provider: 'wasm' });
     items = parseItems(readJson('eval.json'));

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cpuForward } from '../../engine/cpu/cpuForward';
 import { selectKeep } from '../../engine/cpu/kernels';
@@ -6,10 +5,10 @@ import { GpuContext } from '../../engine/gpuContext';
 import { relativeError, runKernels } from '../../engine/kernelHarness';
 import { nodeDevice } from '../../engine/nodeDevice';
 import { vitEvalItems, vqaEvalItems, type ImageEvalItem } from '../../eval/imageHarness';
-import { parseModelConfig, readsPreprocessorConfig, type TransformerConfig } from '../../models/config';
+import { readBundledModel } from '../../models/bundledModel.testutil';
+import type { TransformerConfig } from '../../models/config';
 import { pixelValues } from '../../models/image';
-import { weightsFromSafetensors, type TransformerWeights } from '../../models/modelWeights';
-import { parseSafetensors } from '../../models/safetensors';
+import type { TransformerWeights } from '../../models/modelWeights';
 import { buildPlan } from '../buildPlan';
 
 /**
@@ -32,12 +31,7 @@ interface BundledModel {
 }
 
 function loadBundled(name: string, parseItems: (json: unknown) => ImageEvalItem[]): BundledModel {
-  const folder = `public/models/${name}`;
-  const readJson = (file: string): unknown => JSON.parse(readFileSync(`${folder}/${file}`, 'utf8'));
-  const raw = readJson('config.json');
-  const config = parseModelConfig(raw, readsPreprocessorConfig(raw) ? readJson('preprocessor_config.json') : undefined);
-  const bytes = readFileSync(`${folder}/model.safetensors`);
-  const weights = weightsFromSafetensors(parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), config);
+  const { config, weights, readJson } = readBundledModel(name);
   return { config, weights, items: parseItems(readJson('eval.json')).slice(0, ITEMS_PER_MODEL) };
 }
 

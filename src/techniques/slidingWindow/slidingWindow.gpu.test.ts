@@ -3,7 +3,6 @@
  * everything (shapes-vit), and a dense attention under an explicit per-token A-shape mask, stated here from
  * StreamingLLM's definition in each model's own token order, otherwise.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cpu from '../../engine/cpu/kernels';
 import { argmax } from '../../engine/distributions';
@@ -13,10 +12,10 @@ import { nodeDevice } from '../../engine/nodeDevice';
 import { TransformerEngine } from '../../engine/transformerEngine';
 import { countFlops } from '../../flops/countFlops';
 import { vitEvalItems, vqaEvalItems, type ImageEvalItem } from '../../eval/imageHarness';
-import { parseModelConfig, readsPreprocessorConfig, type TransformerConfig } from '../../models/config';
+import { readBundledModel } from '../../models/bundledModel.testutil';
+import type { TransformerConfig } from '../../models/config';
 import { pixelValues } from '../../models/image';
-import { weightsFromSafetensors, type TransformerWeights } from '../../models/modelWeights';
-import { parseSafetensors } from '../../models/safetensors';
+import type { TransformerWeights } from '../../models/modelWeights';
 import { createTokenizer } from '../../models/tokenizer';
 import { DEFAULT_PROMPT } from '../../state/persistent';
 import { buildPlan } from '../buildPlan';
@@ -34,12 +33,7 @@ interface Bundled {
 const loaded: Bundled[] = [];
 
 async function load(name: string): Promise<Bundled> {
-  const folder = `public/models/${name}`;
-  const readJson = (file: string): unknown => JSON.parse(readFileSync(`${folder}/${file}`, 'utf8'));
-  const raw = readJson('config.json');
-  const config = parseModelConfig(raw, readsPreprocessorConfig(raw) ? readJson('preprocessor_config.json') : undefined);
-  const bytes = readFileSync(`${folder}/model.safetensors`);
-  const weights = weightsFromSafetensors(parseSafetensors(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), config);
+  const { config, weights, readJson } = readBundledModel(name);
   const model = { config, weights, engine: new TransformerEngine(new GpuContext(await nodeDevice()), config, weights), readJson };
   loaded.push(model);
   return model;
