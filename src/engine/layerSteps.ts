@@ -99,7 +99,8 @@ export interface CpuLayerRun {
 export interface LayerStep {
   /** As Hugging Face names the module (ln_1, attn.c_attn, …), or the technique for its steps. */
   name: string;
-  cost: StepCost;
+  /** Computed on demand: the engine runs steps without counting them. */
+  cost(): StepCost;
   gpu(run: GpuLayerRun): void;
   cpu(run: CpuLayerRun): void;
 }
@@ -148,7 +149,7 @@ function layerNormStep(name: string, gamma: keyof LayerWeights, beta: keyof Laye
   const { n_embd: channels, layer_norm_epsilon: epsilon } = config;
   return {
     name,
-    cost: { nonMatmul: { layerNorm: 5 * rows * channels } },
+    cost: () => ({ nonMatmul: { layerNorm: 5 * rows * channels } }),
     gpu: (run) => run.kernels.layerNorm({ x: run.x, gamma: run.weights[gamma], beta: run.weights[beta], out: run.normed, rows, channels, rowOffset: 0, epsilon }),
     cpu: (run) => {
       run.normed = cpu.layerNorm(run.x, run.weights[gamma], run.weights[beta], rows, channels, 0, epsilon);
@@ -177,10 +178,10 @@ function projectionStep(p: Projection): LayerStep {
   const residual = p.to === 'residual';
   return {
     name: p.name,
-    cost: {
+    cost: () => ({
       macs: { [p.bucket]: p.m * p.n * p.k },
       nonMatmul: { bias: elements, residual: residual ? elements : 0, gelu: p.activation ? elements : 0, dropout: p.dropout ? elements : 0 },
-    },
+    }),
     gpu: (run) => {
       const { m, n, k, activation, dropout } = p;
       const out = residual ? run.spare : run[p.to as 'qkv' | 'hidden'];
@@ -200,13 +201,15 @@ function attentionStep(layer: LayerPlan, config: TransformerConfig, blockSize: n
   const { heads } = layer;
   const headDim = config.n_embd / config.n_head;
   const mask = tokenMask(config, layer);
-  const pairs = countPairs(heads.map((h) => layer.keyBlocks[h]!), mask, blockSize);
   return {
     name: 'attn',
-    cost: {
-      macs: { attnScores: pairs.executed * headDim, attnValues: pairs.executed * headDim },
-      nonMatmul: { softmax: pairs.executed, dropout: dropout ? pairs.executed : 0 },
-      pairs,
+    cost: () => {
+      const pairs = countPairs(heads.map((h) => layer.keyBlocks[h]!), mask, blockSize);
+      return {
+        macs: { attnScores: pairs.executed * headDim, attnValues: pairs.executed * headDim },
+        nonMatmul: { softmax: pairs.executed, dropout: dropout ? pairs.executed : 0 },
+        pairs,
+      };
     },
     gpu: (run) => {
       run.attended = run.clearedAttended ?? run.attended;
@@ -232,7 +235,7 @@ function reductionStep(step: ReductionStep, config: TransformerConfig): LayerSte
   const firstLayer = step.point === 'input' ? step.layer : step.layer + 1;
   return {
     name: step.technique,
-    cost: { macs: { overhead: step.scorer.macs }, nonMatmul: { compaction: tokens }, technique: step.technique },
+    cost: () => ({ macs: { overhead: step.scorer.macs }, nonMatmul: { compaction: tokens }, technique: step.technique }),
     gpu: (run) => {
       const probs = run.probs.get(scoredLayer);
       if (!probs) throw new Error(`${step.technique} at layer ${step.layer} needs the attention of layer ${scoredLayer}, which the plan does not capture`);

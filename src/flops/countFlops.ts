@@ -139,7 +139,8 @@ function countLayer(plan: ExecutionPlan, layer: LayerPlan, sample: number): Laye
   let nonMatmulParts = emptyParts();
   const pairs: PairCount = { executed: 0, useful: 0 };
   const overhead: OverheadItem[] = [];
-  for (const { cost } of layerSteps(plan, layer, sample)) {
+  for (const step of layerSteps(plan, layer, sample)) {
+    const cost = step.cost();
     for (const [part, value] of Object.entries(cost.macs ?? {}) as [keyof MatmulMacs, number][]) macs[part] += value;
     nonMatmulParts = addParts(nonMatmulParts, { ...emptyParts(), ...cost.nonMatmul });
     if (cost.pairs) {
