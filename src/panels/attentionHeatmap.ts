@@ -104,7 +104,7 @@ export function attentionHeatmap(data: AttentionMapData, options: AttentionHeatm
   plot.append('rect').attr('width', size).attr('height', size).attr('fill', 'none').attr('stroke', '#888');
 
   drawTicks(plot, data, grid, size);
-  drawLegend(svg, hatchId, maskedLabel(data), MARGIN.left + size + 24, MARGIN.top, size);
+  drawLegend(svg, hatchId, maskedLabels(data), MARGIN.left + size + 24, MARGIN.top, size);
   return svg.node() as SVGSVGElement;
 }
 
@@ -181,10 +181,10 @@ function classifier(data: AttentionMapData): (q: number, k: number) => { kind: C
 
 const WINDOW_MASK = 'outside sinks + window';
 
-/** The legend's name for the hatched region, or null when nothing is masked. */
-function maskedLabel(data: AttentionMapData): string | null {
-  const parts = [maskName(data) === 'bidirectional' ? null : `${maskName(data)} mask`, data.windowMask ? WINDOW_MASK : null];
-  return parts.filter((part) => part !== null).join(', ') || null;
+/** The legend's names for the hatched region, one line each (none when nothing is masked). */
+function maskedLabels(data: AttentionMapData): string[] {
+  const parts = [maskName(data) === 'bidirectional' ? null : `${maskName(data)} mask`, data.windowMask ? 'outside the window' : null];
+  return parts.filter((part) => part !== null);
 }
 
 /** How the attention mask reads in the panel's words. */
@@ -240,7 +240,7 @@ function drawTicks(plot: Group, data: AttentionMapData, grid: HeatmapGrid, size:
     .text(`query ${what}`);
 }
 
-function drawLegend(svg: Svg, hatchId: string, masked: string | null, x: number, y: number, size: number): void {
+function drawLegend(svg: Svg, hatchId: string, masked: readonly string[], x: number, y: number, size: number): void {
   const legend = svg.append('g').attr('class', 'legend').attr('transform', `translate(${x},${y})`);
   const rampHeight = Math.min(160, size * 0.5);
   const scale = scaleLinear().domain([0, 1]).range([rampHeight, 0]);
@@ -271,7 +271,7 @@ function drawLegend(svg: Svg, hatchId: string, masked: string | null, x: number,
     .text(format('.2~f'));
   const kinds = [
     // Bidirectional attention without a window masks nothing, so it has no masked region to name.
-    ...(masked ? [{ label: masked, fill: `url(#${hatchId})` }] : []),
+    ...masked.map((label) => ({ label, fill: `url(#${hatchId})` })),
     { label: 'skipped tile', fill: SKIPPED_FILL },
     { label: 'pruned token', fill: PRUNED_FILL },
   ];
