@@ -183,7 +183,13 @@ describe('loadModel: the three sources', () => {
     expect(requested).toEqual([]);
     expect(cache.puts).toEqual([]); // the files are already on this computer
 
-    await expectProblem(load(dropped(['my-model/model.safetensors']), fetchImpl), { kind: 'missing-file', url: 'config.json', status: null }, /the model has no config\.json/);
+    // Files from this computer: no repository to check, and the model is not called "model" twice.
+    const error = await expectProblem(
+      load(dropped(['my-model/model.safetensors']), fetchImpl),
+      { kind: 'missing-local-file', file: 'config.json' },
+      "Could not load my-model — 1 file from this computer: config.json is not among them. Choose or drop the model's folder, or at least its config.json and model.safetensors together.",
+    );
+    expect(error.message).not.toMatch(/repository/);
   });
 });
 

@@ -61,6 +61,7 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   const abort = new AbortController();
   const context: ReadContext = {
     modelLabel: name,
+    local: source.kind === 'files',
     cache: source.kind === 'files' ? undefined : options.cache,
     progress: new ProgressTracker(expectedSizes(location), options.onProgress),
     signal: abort.signal,

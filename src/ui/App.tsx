@@ -1,9 +1,12 @@
 import { useEffect, useState } from 'react';
+import { describeModelSource } from '../models/modelSource';
 import { activeTechniques } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
 import { techniqueById } from '../techniques/registry';
 import { Controls } from './Controls';
 import { filesFromDrop, filesSource } from './droppedFiles';
+import { chooseImageFile } from './imageFile';
+import { dropIntent } from './pageDrop';
 import { ModelLoadProgress, ModelPicker, ModelSources } from './ModelPicker';
 import { AttentionPanel, FlopsPanel, ImagePanel, PredictionsPanel, SurvivalPanel } from './panels';
 import { TimingBadge } from './TimingBadge';
@@ -12,7 +15,7 @@ import { ViewBar } from './ViewBar';
 
 export function App() {
   useRunLoop();
-  useModelDrop();
+  const [dropNote, dismissDropNote] = usePageDrop();
   const controlsHidden = usePlayground((s) => s.view.controlsHidden);
   const panels = usePlayground((s) => s.view.panels);
   const [sourcesOpen, setSourcesOpen] = useState(false);
@@ -20,7 +23,7 @@ export function App() {
     <div className={controlsHidden ? 'app controls-hidden' : 'app'}>
       <Header onOpenSources={() => setSourcesOpen(true)} />
       {sourcesOpen && <ModelSources onClose={() => setSourcesOpen(false)} />}
-      <Banners />
+      <Banners dropNote={dropNote} onDismissDropNote={dismissDropNote} />
       <div className="layout">
         {!controlsHidden && <Controls />}
         <main>
@@ -39,27 +42,44 @@ export function App() {
   );
 }
 
-/** A model folder or its files dropped anywhere on the page become the model. */
-function useModelDrop(): void {
+/**
+ * Files dropped anywhere on the page: a model folder or its files become the model, an image becomes an image
+ * model's image (see pageDrop.ts); anything else leaves the model as it is. Returns what the last drop did not do.
+ */
+function usePageDrop(): [note: string | null, dismiss: () => void] {
+  const [note, setNote] = useState<string | null>(null);
   useEffect(() => {
     const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
     const onDragOver = (event: DragEvent) => {
       if (carriesFiles(event)) event.preventDefault(); // allows the drop instead of the browser opening the file
     };
-    const onDrop = (event: DragEvent) => {
+    const onDrop = async (transfer: DataTransfer) => {
+      const files = await filesFromDrop(transfer);
+      if (files.length === 0) return;
+      const state = playgroundStore.getState();
+      const inputs = selectModelInputs(state);
+      const intent = dropIntent(files, { modelName: describeModelSource(state.modelSource), imageSize: inputs?.imageSize ?? null });
+      setNote(intent.kind === 'refused' ? intent.message : null);
+      if (intent.kind === 'model') state.setModelSource(filesSource(files));
+      if (intent.kind === 'image' && inputs?.imageSize != null) {
+        await chooseImageFile(intent.file, inputs.modelKey, inputs.imageSize).catch((error: unknown) =>
+          setNote(error instanceof Error ? error.message : String(error)),
+        );
+      }
+    };
+    const onDropEvent = (event: DragEvent) => {
       if (!carriesFiles(event) || !event.dataTransfer) return;
       event.preventDefault();
-      void filesFromDrop(event.dataTransfer).then((files) => {
-        if (files.length > 0) playgroundStore.getState().setModelSource(filesSource(files));
-      });
+      void onDrop(event.dataTransfer);
     };
     window.addEventListener('dragover', onDragOver);
-    window.addEventListener('drop', onDrop);
+    window.addEventListener('drop', onDropEvent);
     return () => {
       window.removeEventListener('dragover', onDragOver);
-      window.removeEventListener('drop', onDrop);
+      window.removeEventListener('drop', onDropEvent);
     };
   }, []);
+  return [note, () => setNote(null)];
 }
 
 function Header({ onOpenSources }: { onOpenSources(): void }) {
@@ -81,7 +101,7 @@ function Header({ onOpenSources }: { onOpenSources(): void }) {
   );
 }
 
-function Banners() {
+function Banners({ dropNote, onDismissDropNote }: { dropNote: string | null; onDismissDropNote(): void }) {
   const linkError = usePlayground((s) => s.linkError);
   const settingNotes = usePlayground((s) => s.settingNotes);
   const runError = usePlayground((s) => (s.run.status === 'error' ? s.run.error : null));
@@ -138,6 +158,14 @@ function Banners() {
             ))}
           </ul>
           <button type="button" onClick={dismissSettingNotes}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {dropNote && (
+        <div className="banner banner-warning" role="status" data-testid="drop-note">
+          {dropNote}{' '}
+          <button type="button" onClick={onDismissDropNote}>
             Dismiss
           </button>
         </div>

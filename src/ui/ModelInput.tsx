@@ -3,7 +3,7 @@ import type { RgbImage } from '../models/image';
 import type { EvalItemView, ImageChoice, ModelInputs } from '../runtime/runner';
 import { MAX_PROMPT_CHARS } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
-import { decodeImageFile, IMAGE_FILE_TYPES } from './imageFile';
+import { chooseImageFile, IMAGE_FILE_TYPES } from './imageFile';
 
 /** Thumbnails in the picker's strip: the page of eval items around the current one. */
 const STRIP_ITEMS = 12;
@@ -61,11 +61,8 @@ function ImagePicker({ inputs, imageSize }: { inputs: ModelInputs; imageSize: nu
   const chooseFile = async (file: File | undefined) => {
     if (!file) return;
     try {
-      const image = await decodeImageFile(file, imageSize);
-      // Another model may have loaded while the file decoded: this image is cut to the size of the one before.
-      if (selectModelInputs(playgroundStore.getState())?.modelKey !== inputs.modelKey) return;
+      await chooseImageFile(file, inputs.modelKey, imageSize);
       setProblem(null);
-      playgroundStore.getState().setUploadedImage(file.name, image);
     } catch (error) {
       setProblem(error instanceof Error ? error.message : String(error));
     }
@@ -78,7 +75,7 @@ function ImagePicker({ inputs, imageSize }: { inputs: ModelInputs; imageSize: nu
   };
   const onDrop = (event: DragEvent) => {
     if (!carriesFiles(event)) return;
-    // Stopped here, so the page's own drop handler does not take the image for model files.
+    // Stopped here, so the picker (not the page's drop handler) says what is wrong with a file it cannot read.
     event.preventDefault();
     event.stopPropagation();
     setDragging(false);
