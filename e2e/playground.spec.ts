@@ -93,6 +93,12 @@ test('a prompt longer than the model takes gives a clear message, and the page r
   await expect(page.getByTestId('run-error')).toHaveCount(0);
 });
 
+test('a broken link is replaced in the address bar by the state the page shows', async ({ page }) => {
+  await page.goto('/#v=1&model=tiny-random-gpt2&fastv.layer=99');
+  await expect(page.getByTestId('url-error')).toBeVisible();
+  await expect(page).toHaveURL(/#v=2&model=recall-lm&prompt=the\+cat.*&controls=shown$/);
+});
+
 test('teacher mode hides the controls and names the techniques that are on', async ({ page }) => {
   await page.getByTestId('technique-fastv-toggle').check();
   await page.getByRole('button', { name: /hide controls/i }).click();
