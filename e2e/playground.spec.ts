@@ -93,6 +93,24 @@ test('a prompt longer than the model takes gives a clear message, and the page r
   await expect(page.getByTestId('run-error')).toHaveCount(0);
 });
 
+test('after a failed run the panels are marked as the last good run, with its settings, and do not export', async ({ page }) => {
+  const exportSvg = page.getByTestId('panel-attention').getByRole('button', { name: 'SVG' });
+  await expect(exportSvg).toBeEnabled();
+  await page.getByTestId('prompt-input').fill('x'.repeat(1100));
+  await expect(page.getByTestId('run-error')).toContainText(/at most 1024/);
+  const note = page.getByTestId('stale-panels-note');
+  await expect(note).toContainText('last good run');
+  await expect(note).toContainText('recall-lm, all techniques off, prompt “the cat sat by the river');
+  await expect(page.getByTestId('panels')).toHaveClass(/\bstale\b/);
+  await expect(exportSvg).toBeDisabled();
+
+  await page.getByTestId('prompt-input').fill('Hello again');
+  await settled(page);
+  await expect(note).toHaveCount(0);
+  await expect(page.getByTestId('panels')).not.toHaveClass(/\bstale\b/);
+  await expect(exportSvg).toBeEnabled();
+});
+
 test('a broken link is replaced in the address bar by the state the page shows', async ({ page }) => {
   await page.goto('/#v=1&model=tiny-random-gpt2&fastv.layer=99');
   await expect(page.getByTestId('url-error')).toBeVisible();

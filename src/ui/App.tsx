@@ -3,7 +3,9 @@ import { describeModelSource } from '../models/modelSource';
 import { activeTechniques } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
 import { techniqueById } from '../techniques/registry';
+import type { PlaygroundState } from '../state/types';
 import { Controls } from './Controls';
+import { describeRun } from './describeSettings';
 import { filesFromDrop, filesSource } from './droppedFiles';
 import { chooseImageFile } from './imageFile';
 import { dropIntent } from './pageDrop';
@@ -18,6 +20,7 @@ export function App() {
   const [dropNote, dismissDropNote] = usePageDrop();
   const controlsHidden = usePlayground((s) => s.view.controlsHidden);
   const panels = usePlayground((s) => s.view.panels);
+  const staleRun = usePlayground(selectStaleRun);
   const [sourcesOpen, setSourcesOpen] = useState(false);
   return (
     <div className={controlsHidden ? 'app controls-hidden' : 'app'}>
@@ -29,7 +32,12 @@ export function App() {
         <main>
           {controlsHidden && <ActiveSummary />}
           <ViewBar />
-          <div className="panels">
+          {staleRun && (
+            <p className="stale-note" data-testid="stale-panels-note">
+              The run failed, so these panels still show the last good run: {staleRun}.
+            </p>
+          )}
+          <div className={staleRun ? 'panels stale' : 'panels'} data-testid="panels">
             {panels.image && <ImagePanel />}
             {panels.attention && <AttentionPanel />}
             {panels.predictions && <PredictionsPanel />}
@@ -40,6 +48,12 @@ export function App() {
       </div>
     </div>
   );
+}
+
+/** After a failed run, the settings of the last good run, whose output the panels still show; null otherwise. */
+function selectStaleRun(state: PlaygroundState): string | null {
+  const { status, output, outputRequest } = state.run;
+  return status === 'error' && output && outputRequest ? describeRun(outputRequest, output.image) : null;
 }
 
 /**
