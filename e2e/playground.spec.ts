@@ -117,12 +117,25 @@ test('a broken link is replaced in the address bar by the state the page shows',
   await expect(page).toHaveURL(/#v=2&model=recall-lm&prompt=the\+cat.*&controls=shown$/);
 });
 
-test('teacher mode hides the controls and names the techniques that are on', async ({ page }) => {
+test('teacher mode hides the controls, shows the input, tokens on the attention axes, and labelled settings', async ({ page }) => {
+  const prompt = await page.getByTestId('prompt-input').inputValue();
   await page.getByTestId('technique-fastv-toggle').check();
+  await settled(page);
   await page.getByRole('button', { name: /hide controls/i }).click();
   await expect(page.getByTestId('prompt-input')).toHaveCount(0);
-  await expect(page.locator('.active-summary')).toContainText('FastV');
   await expect(page).toHaveURL(/controls=hidden/);
+  await expect(page.getByTestId('teacher-input')).toContainText(prompt);
+  const summary = page.locator('.active-summary');
+  await expect(summary).toContainText('FastV token pruning (Prune at layer K 1, Drop ratio R 0.5, Scored by last query (FastV code))');
+
+  // 168 tokens: more than the axes have room for, so every few are labelled, each with its full text on hover.
+  const map = page.getByTestId('panel-attention').locator('svg').first();
+  await expect(map).toContainText('key token (attended to; 1 in 6 labelled)');
+  const firstKey = map.locator('.x-ticks text').first();
+  expect(await firstKey.evaluate((label) => label.firstChild?.textContent)).toBe('t');
+  await expect(firstKey.locator('title')).toHaveText("position 0: 't'");
+  await map.locator('rect[data-q="0"][data-k="0"]').hover();
+  await expect(page.getByTestId('attention-hover')).toHaveText(/^queries 0–1 'th' → keys 0–1 'th': max /);
 });
 
 test.describe('snapshots at fixed inputs and seeds', () => {

@@ -2,10 +2,9 @@ import { useEffect, useState } from 'react';
 import { describeModelSource } from '../models/modelSource';
 import { activeTechniques } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
-import { techniqueById } from '../techniques/registry';
 import type { PlaygroundState } from '../state/types';
 import { Controls } from './Controls';
-import { describeRun } from './describeSettings';
+import { describeRun, describeTechniques } from './describeSettings';
 import { filesFromDrop, filesSource } from './droppedFiles';
 import { chooseImageFile } from './imageFile';
 import { dropIntent } from './pageDrop';
@@ -193,18 +192,25 @@ function Banners({ dropNote, onDismissDropNote }: { dropNote: string | null; onD
   );
 }
 
-/** In teacher mode the controls are hidden, so say what is switched on. */
+/**
+ * In teacher mode the controls are hidden, so a slide says what the model reads and what is switched on. An image
+ * model's image is in its image panel; a VLM's question is what the last run asked.
+ */
 function ActiveSummary() {
   const techniques = usePlayground((s) => s.techniques);
+  const takesImage = usePlayground((s) => selectModelInputs(s)?.imageSize != null);
+  const prompt = usePlayground((s) => s.prompt);
+  const question = usePlayground((s) => s.run.output?.image?.question ?? null);
   const active = activeTechniques({ techniques });
-  const describe = (id: string, params: Record<string, number | string>) => {
-    const technique = techniqueById(id);
-    const values = technique?.params.map((p) => `${p.label} ${params[p.key]}`).join(', ');
-    return `${technique?.label ?? id} (${values})`;
-  };
+  const input = takesImage ? question : prompt;
   return (
-    <p className="active-summary">
-      {active.length === 0 ? 'All techniques off: the dense model.' : `On: ${active.map((t) => describe(t.id, t.params)).join('; ')}.`}
-    </p>
+    <>
+      {input !== null && (
+        <blockquote className="teacher-input" data-testid="teacher-input">
+          <span className="teacher-input-label">{takesImage ? 'Question' : 'Prompt'}:</span> {input}
+        </blockquote>
+      )}
+      <p className="active-summary">{active.length === 0 ? 'All techniques off: the dense model.' : `On: ${describeTechniques(active)}.`}</p>
+    </>
   );
 }
