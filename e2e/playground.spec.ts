@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { klText, savedFraction, settled, survivors } from './pageReadings';
+
+/** recall-lm's eval set, read from the file the page offers, so expectations follow it rather than a copy. */
+const recallLmItems = (JSON.parse(readFileSync(new URL('../public/models/recall-lm/eval.json', import.meta.url), 'utf8')) as { items: { prompt: string; answer: string }[] }).items;
 
 /** FastV's default K = 1, R = 0.5: the last token plus half of the others, rounded. */
 function fastvDefaultKeep(tokens: number): number {
@@ -115,6 +119,37 @@ test('a broken link is replaced in the address bar by the state the page shows',
   await page.goto('/#v=1&model=tiny-random-gpt2&fastv.layer=99');
   await expect(page.getByTestId('url-error')).toBeVisible();
   await expect(page).toHaveURL(/#v=2&model=recall-lm&prompt=the\+cat.*&controls=shown$/);
+});
+
+test('the prompt counter counts tokens against the model\'s limit and says when a paste was cut', async ({ page }) => {
+  const count = page.getByTestId('prompt-count');
+  // recall-lm reads one token per character.
+  await expect(count).toHaveText('168 / 1024 tokens');
+  await page.getByTestId('prompt-input').fill('x'.repeat(5000));
+  await expect(page.getByTestId('prompt-cut-note')).toHaveText('The text was 5000 characters long; only its first 4096 were kept.');
+  await expect(count).toHaveText('4096 / 1024 tokens: 3072 too many for recall-lm; shorten the prompt');
+  await page.getByTestId('prompt-input').fill('Hello again');
+  await settled(page);
+  await expect(page.getByTestId('prompt-cut-note')).toHaveCount(0);
+});
+
+test('a newcomer is told what the prompt asks and its expected answer, can pick eval items, and finds the model card', async ({ page }) => {
+  await expect(page.getByTestId('prompt-task')).toContainText("asks for the number written after 'M'");
+  await expect(page.getByTestId('expected-answer')).toHaveText('Expected answer: 253');
+  await expect(page.getByTestId('model-card-link')).toHaveAttribute('href', /\/models\/recall-lm\/README\.md$/);
+
+  await page.getByTestId('prompt-eval-item-input').fill('3');
+  await settled(page);
+  await expect(page.getByTestId('prompt-input')).toHaveValue(recallLmItems[3]!.prompt);
+  await expect(page.getByTestId('expected-answer')).toHaveText(`Expected answer: ${recallLmItems[3]!.answer}`);
+  await page.getByRole('button', { name: 'Next eval item' }).click();
+  await settled(page);
+  await expect(page.getByTestId('prompt-input')).toHaveValue(recallLmItems[4]!.prompt);
+
+  // An edited prompt is the user's own: no expected answer is claimed for it.
+  await page.getByTestId('prompt-input').fill('Hello again');
+  await settled(page);
+  await expect(page.getByTestId('expected-answer')).toHaveCount(0);
 });
 
 test('teacher mode hides the controls, shows the input, tokens on the attention axes, and labelled settings', async ({ page }) => {

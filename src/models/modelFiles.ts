@@ -16,7 +16,7 @@ export const MODEL_FILES = {
   tokenizer: 'tokenizer.json',
   tokenizerConfig: 'tokenizer_config.json',
   onnx: 'onnx/model.onnx',
-  /** An image model's evaluation set: the images (and, for a VLM, the questions) the page can run it on. */
+  /** The model's evaluation set: the images (and a VLM's questions), or a text model's prompts, the page offers. */
   evalSet: 'eval.json',
 } as const;
 export type ModelFileName = (typeof MODEL_FILES)[keyof typeof MODEL_FILES];

@@ -122,7 +122,7 @@ describe('playground store', () => {
 
   test("the controls read the current model's inputs only, not a previous model's", () => {
     const store = createPlaygroundStore();
-    const vqa: ModelInputs = { modelKey: 'bundled:shapes-vqa', takesText: true, imageSize: 64, maxTextTokens: 8, evalItems: [], shape: { n_layer: 4, n_head: 4 } };
+    const vqa: ModelInputs = { modelKey: 'bundled:shapes-vqa', takesText: true, imageSize: 64, maxTextTokens: 8, evalItems: [], promptItems: [], countTextTokens: (text) => text.length, shape: { n_layer: 4, n_head: 4 } };
     store.getState().modelReady(vqa);
     expect(selectModelInputs(store.getState())).toBeNull();
     store.getState().setModelSource({ kind: 'bundled', name: 'shapes-vqa' });
@@ -255,7 +255,7 @@ describe('playground store', () => {
 });
 
 describe('settings fitted to the loaded model', () => {
-  const recallLm: ModelInputs = { modelKey: 'bundled:recall-lm', takesText: true, imageSize: null, maxTextTokens: 1024, evalItems: [], shape: { n_layer: 2, n_head: 4 } };
+  const recallLm: ModelInputs = { modelKey: 'bundled:recall-lm', takesText: true, imageSize: null, maxTextTokens: 1024, evalItems: [], promptItems: [], countTextTokens: (text) => text.length, shape: { n_layer: 2, n_head: 4 } };
   const pastTheModel = () => {
     const state = defaultPersistentState();
     state.techniques['fastv'] = { enabled: true, params: { layer: 5, ratio: 0.5, queries: 'last' } };

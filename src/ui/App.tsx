@@ -8,7 +8,8 @@ import { describeRun, describeTechniques } from './describeSettings';
 import { filesFromDrop, filesSource } from './droppedFiles';
 import { chooseImageFile } from './imageFile';
 import { dropIntent } from './pageDrop';
-import { ModelLoadProgress, ModelPicker, ModelSources } from './ModelPicker';
+import { ModelCardLink, ModelLoadProgress, ModelPicker, ModelSources } from './ModelPicker';
+import { PromptTask } from './PromptInput';
 import { AttentionPanel, FlopsPanel, ImagePanel, PredictionsPanel, SurvivalPanel } from './panels';
 import { TimingBadge } from './TimingBadge';
 import { useRunLoop } from './useRunLoop';
@@ -103,6 +104,7 @@ function Header({ onOpenSources }: { onOpenSources(): void }) {
     <header className="app-header">
       <h1>Sparsity Playground</h1>
       <ModelPicker onOpenSources={onOpenSources} />
+      <ModelCardLink />
       <TimingBadge />
       <span className={`run-status run-${status}`} data-testid="run-status" aria-live="polite">
         {status}
@@ -210,6 +212,7 @@ function ActiveSummary() {
           <span className="teacher-input-label">{takesImage ? 'Question' : 'Prompt'}:</span> {input}
         </blockquote>
       )}
+      {!takesImage && <PromptTask />}
       <p className="active-summary">{active.length === 0 ? 'All techniques off: the dense model.' : `On: ${describeTechniques(active)}.`}</p>
     </>
   );

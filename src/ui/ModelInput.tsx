@@ -4,6 +4,7 @@ import type { EvalItemView, ImageChoice, ModelInputs } from '../runtime/runner';
 import { MAX_PROMPT_CHARS } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
 import { chooseImageFile, IMAGE_FILE_TYPES } from './imageFile';
+import { PromptInput } from './PromptInput';
 
 /** Thumbnails in the picker's strip: the page of eval items around the current one. */
 const STRIP_ITEMS = 12;
@@ -19,29 +20,6 @@ export function ModelInput() {
     <>
       <ImagePicker inputs={inputs} imageSize={inputs.imageSize} />
       {inputs.takesText && <QuestionInput items={inputs.evalItems} maxTextTokens={inputs.maxTextTokens} />}
-    </>
-  );
-}
-
-function PromptInput() {
-  const prompt = usePlayground((s) => s.prompt);
-  const setPrompt = usePlayground((s) => s.setPrompt);
-  return (
-    <>
-      <label htmlFor="prompt" className="control-heading">
-        Prompt
-      </label>
-      <textarea
-        id="prompt"
-        data-testid="prompt-input"
-        rows={5}
-        maxLength={MAX_PROMPT_CHARS}
-        value={prompt}
-        onChange={(e) => setPrompt(e.target.value)}
-      />
-      <p className="prompt-count">
-        {prompt.length} / {MAX_PROMPT_CHARS} characters
-      </p>
     </>
   );
 }
