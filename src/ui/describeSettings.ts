@@ -35,6 +35,6 @@ function describeInput(request: RunRequest, image: ImageRunOutput | null): strin
   return image.question === null ? picture : `${picture} asked ${quote(image.question)}`;
 }
 
-export function quote(text: string, maxChars = QUOTED_CHARS): string {
-  return `“${text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text}”`;
+function quote(text: string): string {
+  return `“${text.length > QUOTED_CHARS ? `${text.slice(0, QUOTED_CHARS - 1)}…` : text}”`;
 }
