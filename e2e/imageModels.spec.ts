@@ -89,10 +89,12 @@ test('shapes-vqa: an eval image and its question; FastV prunes image patches onl
   await page.getByTestId('question-input').fill('how many shapes ?');
   await settled(page);
   await expect(page).toHaveURL(/&image=3&question=how\+many\+shapes\+%3F&/);
+  await expect(page.getByTestId('question-count')).toContainText("4 / 8 tokens after the image; the answer is the model's next token.");
   await expect(page.getByTestId('question-unknown-words')).toHaveCount(0);
   const link = page.url();
   await page.getByTestId('question-input').fill('is there a red star or a blue square ?');
   await expect(page.getByTestId('run-error')).toContainText('takes at most 8 after its 64 image tokens');
+  await expect(page.getByTestId('question-count')).toContainText('10 / 8 tokens after the image: 2 too many for shapes-vqa; shorten the question;');
   await page.goto('about:blank');
   await page.goto(link);
   await settled(page);

@@ -1,5 +1,6 @@
-import { useEffect, useLayoutEffect, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import type { RgbImage } from '../models/image';
+import { describeModelSource } from '../models/modelSource';
 import type { EvalItemView, ImageChoice, ModelInputs } from '../runtime/runner';
 import { MAX_PROMPT_CHARS } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
@@ -19,7 +20,7 @@ export function ModelInput() {
   return (
     <>
       <ImagePicker inputs={inputs} imageSize={inputs.imageSize} />
-      {inputs.takesText && <QuestionInput items={inputs.evalItems} maxTextTokens={inputs.maxTextTokens} />}
+      {inputs.takesText && <QuestionInput inputs={inputs} />}
     </>
   );
 }
@@ -191,14 +192,17 @@ function ownQuestion(items: readonly EvalItemView[], choice: ImageChoice): strin
   return items[choice.source.kind === 'eval' ? choice.source.item : 0]?.text ?? '';
 }
 
-function QuestionInput({ items, maxTextTokens }: { items: readonly EvalItemView[]; maxTextTokens: number }) {
+function QuestionInput({ inputs }: { inputs: ModelInputs }) {
+  const { evalItems: items, maxTextTokens } = inputs;
   const image = usePlayground((s) => s.image);
+  const modelName = usePlayground((s) => describeModelSource(s.modelSource));
   const asked = usePlayground((s) => s.run.output?.image);
   const { setQuestion, resetQuestion } = playgroundStore.getState();
   const own = ownQuestion(items, image);
   const question = image.question ?? own;
   // Read from the last run, so only while that run asked what the box shows.
   const unknownWords = asked?.question === question ? asked.unknownWords : [];
+  const tokens = useMemo(() => inputs.countTextTokens(question), [inputs, question]);
   return (
     <>
       <label htmlFor="question" className="control-heading">
@@ -218,8 +222,10 @@ function QuestionInput({ items, maxTextTokens }: { items: readonly EvalItemView[
           {unknownWords.length === 1 ? 'it' : 'each'} as its unknown token, which tells it nothing about the word.
         </p>
       )}
-      <p className="prompt-count">
-        At most {maxTextTokens} tokens after the image; the answer is the model&apos;s next token.{' '}
+      <p className="prompt-count" data-testid="question-count">
+        {tokens} / {maxTextTokens} tokens after the image
+        {tokens > maxTextTokens ? `: ${tokens - maxTextTokens} too many for ${modelName}; shorten the question` : ''}; the answer is
+        the model&apos;s next token.{' '}
         {image.source.kind === 'eval' && image.question !== null && image.question !== own && (
           <button type="button" className="link-button" data-testid="question-reset" onClick={resetQuestion}>
             Ask the eval item&apos;s own question
