@@ -89,10 +89,12 @@ test('shapes-vqa: an eval image and its question; FastV prunes image patches onl
   await page.getByTestId('question-input').fill('how many shapes ?');
   await settled(page);
   await expect(page).toHaveURL(/&image=3&question=how\+many\+shapes\+%3F&/);
+  await expect(page.getByTestId('question-count')).toContainText("4 / 8 tokens after the image; the answer is the model's next token.");
   await expect(page.getByTestId('question-unknown-words')).toHaveCount(0);
   const link = page.url();
   await page.getByTestId('question-input').fill('is there a red star or a blue square ?');
   await expect(page.getByTestId('run-error')).toContainText('takes at most 8 after its 64 image tokens');
+  await expect(page.getByTestId('question-count')).toContainText('10 / 8 tokens after the image: 2 too many for shapes-vqa; shorten the question;');
   await page.goto('about:blank');
   await page.goto(link);
   await settled(page);
@@ -212,4 +214,31 @@ test('a ViT from the hub without eval.json asks for an image instead of failing,
   } finally {
     await mirror.close();
   }
+});
+
+test('an image dropped anywhere on an image model becomes its image; another file gets a message and the model stays', async ({ page }) => {
+  await page.getByTestId('model-picker').selectOption('bundled:shapes-vit');
+  await settled(page);
+  const drop = async (testId: string, file: { name: string; type: string; base64: string }) => {
+    const transfer = await page.evaluateHandle(({ name, type, base64 }) => {
+      const data = new DataTransfer();
+      data.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name, { type }));
+      return data;
+    }, file);
+    await page.getByTestId(testId).dispatchEvent('dragover', { dataTransfer: transfer });
+    await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer: transfer });
+  };
+  await drop('panel-image', { name: 'three-squares.png', type: 'image/png', base64: (await shapesPng(page)).toString('base64') });
+  await settled(page);
+  await expect(page.getByTestId('uploaded-image-text')).toContainText('Your image “three-squares.png”');
+  await expect(page).toHaveURL(/model=shapes-vit&.*&image=own&/);
+  expect(await topClass(page)).toBe("'one'");
+
+  await drop('panel-flops', { name: 'notes.txt', type: 'text/plain', base64: Buffer.from('hello').toString('base64') });
+  await expect(page.getByTestId('drop-note')).toContainText(
+    'Nothing was loaded: “notes.txt” is not a model or an image. To run shapes-vit on an image, drop a PNG, JPEG, WebP or GIF; to load another model, drop its folder',
+  );
+  await expect(page.getByTestId('model-picker')).toHaveValue('bundled:shapes-vit');
+  await expect(page.getByTestId('run-error')).toHaveCount(0);
+  await expect(page.getByTestId('uploaded-image-text')).toContainText('three-squares.png');
 });

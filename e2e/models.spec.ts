@@ -74,3 +74,38 @@ test('model files chosen from this computer load and run with their tokenizer.js
   await expect(page.getByTestId('model-link-note')).toContainText('a link cannot carry');
   await expect(page.getByTestId('dense-reference')).toContainText('onnxruntime-web wasm');
 });
+
+/** Drops files on the element the way a browser does: a DataTransfer whose files the page reads in its drop handler. */
+async function dropFiles(page: Page, testId: string, files: { name: string; type: string; text: string }[]): Promise<void> {
+  const transfer = await page.evaluateHandle((list) => {
+    const data = new DataTransfer();
+    for (const { name, type, text } of list) data.items.add(new File([text], name, { type }));
+    return data;
+  }, files);
+  await page.getByTestId(testId).dispatchEvent('dragover', { dataTransfer: transfer });
+  await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer: transfer });
+}
+
+test('a stray file dropped on a text model is refused with a message and the model stays', async ({ page }) => {
+  await page.goto('/');
+  await settled(page);
+  await dropFiles(page, 'panel-predictions', [{ name: 'holiday.png', type: 'image/png', text: 'not really a png' }]);
+  await expect(page.getByTestId('drop-note')).toHaveText(
+    'Nothing was loaded: “holiday.png” is not a model, and recall-lm reads text, not images. To load another model, drop its folder, or its config.json and model.safetensors together. Dismiss',
+  );
+  await expect(page.getByTestId('model-picker')).toHaveValue('bundled:recall-lm');
+  await expect(page.getByTestId('run-status')).toHaveText('done');
+  await page.getByTestId('drop-note').getByRole('button', { name: 'Dismiss' }).click();
+  await expect(page.getByTestId('drop-note')).toHaveCount(0);
+});
+
+test('local model files without config.json say what is missing, without the hub\'s advice', async ({ page }) => {
+  await page.goto('/');
+  await settled(page);
+  await page.getByTestId('model-picker').selectOption('other');
+  const weights = readFileSync(new URL('../public/models/tiny-random-gpt2/model.safetensors', import.meta.url));
+  await page.getByTestId('model-files').setInputFiles([{ name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: weights }]);
+  await expect(page.getByTestId('run-error')).toHaveText(
+    'The run failed: Could not load model files — 1 file from this computer: config.json is not among them. Choose or drop the model\'s folder, or at least its config.json and model.safetensors together.',
+  );
+});

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { klText, savedFraction, settled, survivors } from './pageReadings';
+
+/** recall-lm's eval set, read from the file the page offers, so expectations follow it rather than a copy. */
+const recallLmItems = (JSON.parse(readFileSync(new URL('../public/models/recall-lm/eval.json', import.meta.url), 'utf8')) as { items: { prompt: string; answer: string }[] }).items;
 
 /** FastV's default K = 1, R = 0.5: the last token plus half of the others, rounded. */
 function fastvDefaultKeep(tokens: number): number {
@@ -93,12 +97,80 @@ test('a prompt longer than the model takes gives a clear message, and the page r
   await expect(page.getByTestId('run-error')).toHaveCount(0);
 });
 
-test('teacher mode hides the controls and names the techniques that are on', async ({ page }) => {
+test('after a failed run the panels are marked as the last good run, with its settings, and do not export', async ({ page }) => {
+  const exportSvg = page.getByTestId('panel-attention').getByRole('button', { name: 'SVG' });
+  await expect(exportSvg).toBeEnabled();
+  await page.getByTestId('prompt-input').fill('x'.repeat(1100));
+  await expect(page.getByTestId('run-error')).toContainText(/at most 1024/);
+  const note = page.getByTestId('stale-panels-note');
+  await expect(note).toContainText('last good run');
+  await expect(note).toContainText('recall-lm, all techniques off, prompt “the cat sat by the river');
+  await expect(page.getByTestId('panels')).toHaveClass(/\bstale\b/);
+  await expect(exportSvg).toBeDisabled();
+
+  await page.getByTestId('prompt-input').fill('Hello again');
+  await settled(page);
+  await expect(note).toHaveCount(0);
+  await expect(page.getByTestId('panels')).not.toHaveClass(/\bstale\b/);
+  await expect(exportSvg).toBeEnabled();
+});
+
+test('a broken link is replaced in the address bar by the state the page shows', async ({ page }) => {
+  await page.goto('/#v=1&model=tiny-random-gpt2&fastv.layer=99');
+  await expect(page.getByTestId('url-error')).toBeVisible();
+  await expect(page).toHaveURL(/#v=2&model=recall-lm&prompt=the\+cat.*&controls=shown$/);
+});
+
+test('the prompt counter counts tokens against the model\'s limit and says when a paste was cut', async ({ page }) => {
+  const count = page.getByTestId('prompt-count');
+  // recall-lm reads one token per character.
+  await expect(count).toHaveText('168 / 1024 tokens');
+  await page.getByTestId('prompt-input').fill('x'.repeat(5000));
+  await expect(page.getByTestId('prompt-cut-note')).toHaveText('The text was 5000 characters long; only its first 4096 were kept.');
+  await expect(count).toHaveText('4096 / 1024 tokens: 3072 too many for recall-lm; shorten the prompt');
+  await page.getByTestId('prompt-input').fill('Hello again');
+  await settled(page);
+  await expect(page.getByTestId('prompt-cut-note')).toHaveCount(0);
+});
+
+test('a newcomer is told what the prompt asks and its expected answer, can pick eval items, and finds the model card', async ({ page }) => {
+  await expect(page.getByTestId('prompt-task')).toContainText("asks for the number written after 'M'");
+  await expect(page.getByTestId('expected-answer')).toHaveText('Expected answer: 253');
+  await expect(page.getByTestId('model-card-link')).toHaveAttribute('href', /\/models\/recall-lm\/README\.md$/);
+
+  await page.getByTestId('prompt-eval-item-input').fill('3');
+  await settled(page);
+  await expect(page.getByTestId('prompt-input')).toHaveValue(recallLmItems[3]!.prompt);
+  await expect(page.getByTestId('expected-answer')).toHaveText(`Expected answer: ${recallLmItems[3]!.answer}`);
+  await page.getByRole('button', { name: 'Next eval item' }).click();
+  await settled(page);
+  await expect(page.getByTestId('prompt-input')).toHaveValue(recallLmItems[4]!.prompt);
+
+  // An edited prompt is the user's own: no expected answer is claimed for it.
+  await page.getByTestId('prompt-input').fill('Hello again');
+  await settled(page);
+  await expect(page.getByTestId('expected-answer')).toHaveCount(0);
+});
+
+test('teacher mode hides the controls, shows the input, tokens on the attention axes, and labelled settings', async ({ page }) => {
+  const prompt = await page.getByTestId('prompt-input').inputValue();
   await page.getByTestId('technique-fastv-toggle').check();
+  await settled(page);
   await page.getByRole('button', { name: /hide controls/i }).click();
   await expect(page.getByTestId('prompt-input')).toHaveCount(0);
-  await expect(page.locator('.active-summary')).toContainText('FastV');
   await expect(page).toHaveURL(/controls=hidden/);
+  await expect(page.getByTestId('teacher-input')).toContainText(prompt);
+  const summary = page.locator('.active-summary');
+  await expect(summary).toContainText('FastV token pruning (Prune at layer K 1, Drop ratio R 0.5, Scored by last query (FastV code))');
+
+  // 168 tokens: more than the axes have room for, so every few are labelled, each with its full text on hover.
+  const map = page.getByTestId('panel-attention').locator('svg').first();
+  await expect(map).toContainText('key token (attended to; 1 in 6 labelled)');
+  const firstKey = map.locator('.x-ticks text').first();
+  expect(await firstKey.evaluate((label) => label.firstChild?.textContent)).toBe('t');
+  await expect(firstKey.locator('title')).toHaveText("position 0: 't'");
+  await map.locator('rect[data-q="0"][data-k="0"]').hover();
+  await expect(page.getByTestId('attention-hover')).toHaveText(/^queries 0–1 'th' → keys 0–1 'th': max /);
 });
 
 test.describe('snapshots at fixed inputs and seeds', () => {

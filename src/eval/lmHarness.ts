@@ -17,6 +17,29 @@ export interface LmEvalItem {
   depth?: number | null;
   prompt: string;
   answer: string;
+  /** A needle's key letter: the prompt ends by asking for the number written after it. */
+  key?: string;
+}
+
+/**
+ * The items of an LM eval.json (recall-lm's format: `{"items": [{task, length, depth, prompt, answer, key?}, …]}`);
+ * throws, naming the first bad item, on anything else, such as an image model's eval set or a hub repository's own.
+ */
+export function parseLmEvalSet(json: unknown): LmEvalItem[] {
+  const items = typeof json === 'object' && json !== null ? (json as { items?: unknown }).items : undefined;
+  if (!Array.isArray(items)) throw new Error('it has no "items" list');
+  return items.map((item: unknown, index): LmEvalItem => {
+    const { task, length, depth, prompt, answer, key } = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const valid =
+      typeof task === 'string' &&
+      typeof length === 'number' &&
+      (depth === undefined || depth === null || typeof depth === 'number') &&
+      typeof prompt === 'string' &&
+      typeof answer === 'string' &&
+      (key === undefined || typeof key === 'string');
+    if (!valid) throw new Error(`item ${index} is not {task, length, depth, prompt, answer} with a text prompt and answer`);
+    return { task, length, depth, prompt, answer, ...(key === undefined ? {} : { key }) };
+  });
 }
 
 export interface LmEvalOptions {

@@ -116,7 +116,7 @@ describe('loadModel: the three sources', () => {
     expect(model.onnx).toBeNull();
     expect(model.tokenizer).toBe(byteTokenizer);
     expect(requested.sort()).toEqual(
-      ['config.json', 'model.safetensors', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json'].map(hubUrl),
+      ['config.json', 'eval.json', 'model.safetensors', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json'].map(hubUrl),
     );
   });
 
@@ -136,7 +136,7 @@ describe('loadModel: the three sources', () => {
     expect(model.tokenizer.tokenLabel(2)).toBe('three');
   });
 
-  it('reads eval.json for a bundled image model only, counting it in the progress total', async () => {
+  it('reads eval.json, counting it in the progress total', async () => {
     const vqa = fakeFetch();
     const reports: LoadProgress[] = [];
     const model = await load({ kind: 'bundled', name: 'shapes-vqa' }, vqa.fetchImpl, { onProgress: (progress) => reports.push(progress) });
@@ -147,9 +147,12 @@ describe('loadModel: the three sources', () => {
     const total = read.reduce((sum, file) => sum + vqaFiles[file]!.size, 0);
     expect(reports.at(-1)).toEqual({ loadedBytes: total, totalBytes: total });
 
+    // A text model's eval set comes along too: its prompts are offered with their expected answers.
     const text = fakeFetch();
-    expect((await load({ kind: 'bundled', name: 'recall-lm' }, text.fetchImpl)).evalSet).toBeNull();
-    expect(text.requested).not.toContain('./models/recall-lm/eval.json');
+    expect((await load({ kind: 'bundled', name: 'recall-lm' }, text.fetchImpl)).evalSet).toMatchObject({ items: expect.any(Array) });
+    expect(text.requested).toContain('./models/recall-lm/eval.json');
+    // A model without one is loaded without it.
+    expect((await load({ kind: 'bundled', name: 'tiny-random-gpt2' }, fakeFetch().fetchImpl)).evalSet).toBeNull();
   });
 
   it('builds hub URLs from the endpoint, repository and escaped revision', async () => {
@@ -183,7 +186,13 @@ describe('loadModel: the three sources', () => {
     expect(requested).toEqual([]);
     expect(cache.puts).toEqual([]); // the files are already on this computer
 
-    await expectProblem(load(dropped(['my-model/model.safetensors']), fetchImpl), { kind: 'missing-file', url: 'config.json', status: null }, /the model has no config\.json/);
+    // Files from this computer: no repository to check, and the model is not called "model" twice.
+    const error = await expectProblem(
+      load(dropped(['my-model/model.safetensors']), fetchImpl),
+      { kind: 'missing-local-file', file: 'config.json' },
+      "Could not load my-model — 1 file from this computer: config.json is not among them. Choose or drop the model's folder, or at least its config.json and model.safetensors together.",
+    );
+    expect(error.message).not.toMatch(/repository/);
   });
 });
 
@@ -337,7 +346,7 @@ describe('loadModel: the model cache', () => {
     const model = await load(hub, second.fetchImpl, { cache: createModelFileCache(disk), onProgress: (p) => reports.push(p) });
     expect(model.weights.layers).toHaveLength(4);
     // Files the repository lacks are asked for again: a 404 is not cached.
-    expect(second.requested.sort()).toEqual(['tokenizer.json', 'tokenizer_config.json'].map(hubUrl));
+    expect(second.requested.sort()).toEqual(['eval.json', 'tokenizer.json', 'tokenizer_config.json'].map(hubUrl));
     expect(reports.at(-1)).toEqual({ loadedBytes: hubTotal, totalBytes: hubTotal });
 
     const otherRevision = fakeFetch();
@@ -379,7 +388,7 @@ describe('loadModel: the model cache', () => {
     ]);
     const again = fakeFetch();
     await load(hub, again.fetchImpl, { cache });
-    expect(again.requested.sort()).toEqual(['tokenizer.json', 'tokenizer_config.json'].map(hubUrl));
+    expect(again.requested.sort()).toEqual(['eval.json', 'tokenizer.json', 'tokenizer_config.json'].map(hubUrl));
   });
 
   it('works without a disk cache at all', async () => {

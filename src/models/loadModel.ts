@@ -32,8 +32,8 @@ export interface LoadedModel {
   /** onnx/model.onnx for the onnxruntime-web reference; null when the model has none (no dense reference then). */
   onnx: Uint8Array | null;
   /**
-   * eval.json, parsed: an image model's evaluation set, whose images are what the page runs it on. Null for text
-   * models (never read: recall-lm's eval set is for the harness, not the page) and for image models without one.
+   * eval.json, parsed; null for a model without one. An image model's images are what the page runs it on; a text
+   * model's prompts (recall-lm's) are offered as prompts, with the answers they expect.
    */
   evalSet: unknown;
   /** Things the user should know that did not stop the load (e.g. files kept in memory only). */
@@ -61,6 +61,7 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   const abort = new AbortController();
   const context: ReadContext = {
     modelLabel: name,
+    local: source.kind === 'files',
     cache: source.kind === 'files' ? undefined : options.cache,
     progress: new ProgressTracker(expectedSizes(location), options.onProgress),
     signal: abort.signal,
@@ -82,12 +83,11 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   const textFiles = [MODEL_FILES.tokenizer, MODEL_FILES.tokenizerConfig];
   if (config.labels) for (const file of textFiles) context.progress.finished(file, false);
   const readText = (file: ModelFileName) => (config.labels ? Promise.resolve(null) : read(file));
-  if (!config.image) context.progress.finished(MODEL_FILES.evalSet, false);
   const [weightsBytes, tokenizerBytes, tokenizerConfigBytes, onnxBytes, evalSetBytes] = await Promise.all([
     read(MODEL_FILES.weights),
     ...textFiles.map(readText),
     read(MODEL_FILES.onnx),
-    config.image ? read(MODEL_FILES.evalSet) : Promise.resolve(null),
+    read(MODEL_FILES.evalSet),
   ]).catch((error: unknown) => {
     abort.abort(); // the first failure is the answer: stop the other downloads
     throw error;

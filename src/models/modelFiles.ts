@@ -16,7 +16,7 @@ export const MODEL_FILES = {
   tokenizer: 'tokenizer.json',
   tokenizerConfig: 'tokenizer_config.json',
   onnx: 'onnx/model.onnx',
-  /** An image model's evaluation set: the images (and, for a VLM, the questions) the page can run it on. */
+  /** The model's evaluation set: the images (and a VLM's questions), or a text model's prompts, the page offers. */
   evalSet: 'eval.json',
 } as const;
 export type ModelFileName = (typeof MODEL_FILES)[keyof typeof MODEL_FILES];
@@ -166,6 +166,8 @@ export class ProgressTracker {
 
 export interface ReadContext {
   modelLabel: string;
+  /** The files come from this computer: a missing one is not the fault of a repository id or a server. */
+  local: boolean;
   cache: ModelFileCache | undefined;
   progress: ProgressTracker;
   signal: AbortSignal;
@@ -186,6 +188,7 @@ export async function readModelFile(
   const { modelLabel, cache, progress } = context;
   if (!location) {
     progress.finished(file, false);
+    if (required && context.local) throw new ModelLoadError(modelLabel, { kind: 'missing-local-file', file }, `${file} is not among them`);
     if (required) throw missingFile(modelLabel, file, null);
     return null;
   }

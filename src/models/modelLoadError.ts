@@ -8,8 +8,10 @@ export type BufferLimitName = 'maxBufferSize' | 'maxStorageBufferBindingSize';
 export type BufferLimits = Pick<GPUSupportedLimits, BufferLimitName>;
 
 export type ModelLoadProblem =
-  /** The server answered, but not with the file (`status`), or the manifest or the dropped files lack it (null). */
+  /** The server answered, but not with the file (`status`), or the bundled model's manifest lacks it (null). */
   | { kind: 'missing-file'; url: string; status: number | null }
+  /** Files from this computer without a file the model needs: no repository or server is involved. */
+  | { kind: 'missing-local-file'; file: string }
   /** No answer at all: offline, a refused connection, or a cross-origin server without CORS headers. */
   | { kind: 'network'; url: string }
   /** A bundled name this build does not ship. */
@@ -31,14 +33,17 @@ export class ModelLoadError extends Error {
   override name = 'ModelLoadError';
 
   constructor(
-    /** What the UI calls the model, e.g. "tiny-random-gpt2" or "gpt2@main (Hugging Face hub)". */
+    /**
+     * What the UI calls the model, e.g. "tiny-random-gpt2", "gpt2@main (Hugging Face hub)" or "model files — 2 files
+     * from this computer" (so the message does not say "model" itself: it would read "model model files").
+     */
     readonly model: string,
     readonly problem: ModelLoadProblem,
     /** What went wrong, without the model's name or the advice. */
     what: string,
     options?: { cause: unknown },
   ) {
-    super(`Could not load model ${model}: ${what}. ${advice(problem)}`, options);
+    super(`Could not load ${model}: ${what}. ${advice(problem)}`, options);
   }
 }
 
@@ -48,6 +53,8 @@ function advice(problem: ModelLoadProblem): string {
       return problem.status === 401 || problem.status === 403
         ? 'The repository may be private or gated, which this page cannot open; check the repository id.'
         : 'Check the repository id and revision, or that the file was copied with the model.';
+    case 'missing-local-file':
+      return "Choose or drop the model's folder, or at least its config.json and model.safetensors together.";
     case 'network':
       return 'Check the connection (and, for another server, that it allows cross-origin requests), then choose the model again.';
     case 'unknown-model':

@@ -113,8 +113,12 @@ describe('attentionHeatmap', () => {
     const svg = attentionHeatmap(data, { maxCells: 32 });
     expect(svg.getAttribute('data-cells')).toBe('30');
     expect(svg.querySelector('.note')?.textContent).toContain('max-pooled: each cell is the largest value over 10×10 positions');
-    expect(describeCell(data, 1, 0, 32)).toMatch(/^queries 10–19 → keys 0–9: max 0\.\d{3}$/);
-    expect(svg.querySelector('.x-ticks')?.textContent).toContain('250');
+    expect(describeCell(data, 1, 0, 32)).toMatch(/^queries 10–19 't10t11t12t13t14t15t16t1…' → keys 0–9 't0t1t2t3t4t5t6t7t8t9': max 0\.\d{3}$/);
+    // 300 tokens on 30 cells: every 10th token labels the axes (at most 40 labels), each with its full text on hover.
+    const labels = [...svg.querySelectorAll('.x-ticks text')];
+    expect(labels.map((t) => t.firstChild?.textContent)).toEqual(Array.from({ length: 30 }, (_, i) => `t${i * 10}`));
+    expect(labels[25]?.querySelector('title')?.textContent).toBe("position 250: 't250'");
+    expect(svg.textContent).toContain('key token (attended to; 1 in 10 labelled)');
     await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/attention-pooled.svg');
   });
 

@@ -43,7 +43,11 @@ const PRUNED_FILL = '#4a4a4a';
 const SKIPPED_FILL = '#c8c8c8';
 
 const MARGIN = { top: 52, right: 130, bottom: 92, left: 64 };
+/** Most tick labels per axis; a longer input labels every few tokens (each label's <title> gives its full text). */
 const TOKEN_TICKS_MAX = 40;
+/** Characters of a tick label, and of the text of a pooled cell's positions in its hover readout. */
+const TICK_CHARS = 8;
+const SPAN_TEXT_CHARS = 24;
 
 export function attentionHeatmap(data: AttentionMapData, options: AttentionHeatmapOptions = {}): SVGSVGElement {
   const size = options.size ?? 480;
@@ -148,6 +152,8 @@ export function describeCell(data: AttentionMapData, qCell: number, kCell: numbe
   }
   const qEnd = Math.min(n, (qCell + 1) * span) - 1;
   const kEnd = Math.min(n, (kCell + 1) * span) - 1;
+  // The text under a pooled cell, so a reader can tell what it covers without counting positions.
+  const spanText = (start: number, end: number) => `'${tokenText(data.tokens.slice(start, end + 1).join(''), SPAN_TEXT_CHARS)}'`;
   let best = -1;
   for (let q = qCell * span; q <= qEnd; q++) {
     for (let k = kCell * span; k <= kEnd; k++) {
@@ -156,7 +162,7 @@ export function describeCell(data: AttentionMapData, qCell: number, kCell: numbe
     }
   }
   const what = best < 0 ? 'nothing computed' : `max ${format('.3f')(best)}`;
-  return `queries ${qCell * span}–${qEnd} → keys ${kCell * span}–${kEnd}: ${what}`;
+  return `queries ${qCell * span}–${qEnd} ${spanText(qCell * span, qEnd)} → keys ${kCell * span}–${kEnd} ${spanText(kCell * span, kEnd)}: ${what}`;
 }
 
 /** What cell (q, k) over original positions shows; `maskedBy` names the mask that hides a masked one. */
@@ -212,32 +218,44 @@ export function tileCounts(data: AttentionMapData): { visible: number; skipped: 
   return { visible, skipped };
 }
 
+/**
+ * Tokens on both axes: every one when they fit, else every `step`-th, a multiple of the pooling span so each label
+ * sits on its own cell. A label shows the token's first characters; its <title> (a hover tooltip) gives it whole.
+ */
 function drawTicks(plot: Group, data: AttentionMapData, grid: HeatmapGrid, size: number): void {
   const n = data.tokens.length;
   const cell = size / grid.cells;
-  const useTokens = grid.span === 1 && n <= TOKEN_TICKS_MAX;
-  const ticks = useTokens ? range(n) : scaleLinear().domain([0, n - 1]).ticks(8);
-  const label = (p: number) => (useTokens ? tokenText(data.tokens[p] ?? '', 8) : String(p));
+  const step = grid.span * Math.ceil(n / TOKEN_TICKS_MAX / grid.span);
+  const ticks = range(0, n, step);
+  const label = (p: number) => tokenText(data.tokens[p] ?? '', TICK_CHARS);
+  const title = (p: number) => `position ${p}: '${tokenText(data.tokens[p] ?? '', Infinity)}'`;
   const center = (p: number) => (Math.floor(p / grid.span) + 0.5) * cell;
-  const fontSize = useTokens ? Math.min(10, Math.max(7, cell * 0.8)) : 10;
+  const fontSize = Math.min(10, Math.max(7, (cell * step) / grid.span * 0.8));
   const left = plot.append('g').attr('class', 'y-ticks').attr('font-size', fontSize).attr('text-anchor', 'end');
   const bottom = plot.append('g').attr('class', 'x-ticks').attr('font-size', fontSize).attr('text-anchor', 'end');
   for (const p of ticks) {
-    left.append('text').attr('x', -4).attr('y', center(p)).attr('dy', '0.32em').text(label(p));
-    bottom
+    const y = left.append('text').attr('x', -4).attr('y', center(p)).attr('dy', '0.32em').text(label(p));
+    y.append('title').text(title(p));
+    const x = bottom
       .append('text')
       .attr('transform', `translate(${center(p)},${size + 6}) rotate(-90)`)
       .attr('dy', '0.32em')
       .text(label(p));
+    x.append('title').text(title(p));
   }
-  const tickRoom = useTokens ? Math.max(...ticks.map((p) => textWidth(label(p), fontSize))) : textWidth(String(n), fontSize);
-  const what = useTokens ? 'token' : 'position';
-  plot.append('text').attr('x', size / 2).attr('y', size + tickRoom + 22).attr('text-anchor', 'middle').text(`key ${what} (attended to)`);
+  const tickRoom = Math.max(...ticks.map((p) => textWidth(label(p), fontSize)));
+  const thinned = step === 1 ? '' : `1 in ${step} labelled`;
+  plot
+    .append('text')
+    .attr('x', size / 2)
+    .attr('y', size + tickRoom + 22)
+    .attr('text-anchor', 'middle')
+    .text(`key token (attended to${thinned && `; ${thinned}`})`);
   plot
     .append('text')
     .attr('transform', `translate(${-Math.min(56, tickRoom + 14)},${size / 2}) rotate(-90)`)
     .attr('text-anchor', 'middle')
-    .text(`query ${what}`);
+    .text(`query token${thinned && ` (${thinned})`}`);
 }
 
 function drawLegend(svg: Svg, hatchId: string, masked: readonly string[], x: number, y: number, size: number): void {

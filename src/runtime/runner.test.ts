@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig, readsPreprocessorConfig } from '../models/config';
 import { createTokenizer, labelTokenizer } from '../models/tokenizer';
 import type { RgbImage } from '../models/image';
-import { compareWithDense, imageTokenLabels, modelInput, NoImageChosenError, patchesPerLayer, readEvalSet, type RunRequest } from './runner';
+import { compareWithDense, imageTokenLabels, modelInput, NoImageChosenError, patchesPerLayer, readEvalSet, readPromptItems, type RunRequest } from './runner';
 
 /** A bundled model's parts as the loader makes them, read from public/models/ (no GPU, no fetch). */
 function bundled(name: string) {
@@ -120,5 +120,21 @@ describe('the run input of each kind of model', () => {
     const all = Int32Array.from({ length: 6 }, (_, i) => i);
     const pruned = Int32Array.from([0, 3, 4, 5]);
     expect(patchesPerLayer([all, pruned], 4)).toEqual([Int32Array.from([0, 1, 2, 3]), Int32Array.from([0, 3])]);
+  });
+});
+
+describe("a text model's eval prompts", () => {
+  it("offers recall-lm's eval items with their answers, none for image models, and a notice for an eval.json it cannot read", () => {
+    const recallLm = bundled('recall-lm');
+    const { items, notices } = readPromptItems(recallLm);
+    expect(items).toHaveLength((recallLm.evalSet as { items: unknown[] }).items.length);
+    expect(items[0]).toMatchObject({ task: 'needle', length: 128, depth: 0, key: 'E', answer: '398' });
+    expect(items[0]!.prompt.endsWith('?E')).toBe(true);
+    expect(notices).toEqual([]);
+    expect(readPromptItems(bundled('shapes-vqa'))).toEqual({ items: [], notices: [] });
+    expect(readPromptItems({ ...recallLm, evalSet: { items: [{ task: 'needle', prompt: 3 }] } })).toEqual({
+      items: [],
+      notices: ["recall-lm's eval.json is not a set of prompts this page can read (item 0 is not {task, length, depth, prompt, answer} with a text prompt and answer), so no eval prompts are offered."],
+    });
   });
 });

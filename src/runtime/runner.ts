@@ -8,6 +8,7 @@ import { requestBrowserDevice } from '../engine/gpu';
 import { GpuContext } from '../engine/gpuContext';
 import type { ForwardResult } from '../engine/result';
 import { vitEvalItems, vqaEvalItems, type ImageEvalItem } from '../eval/imageHarness';
+import { parseLmEvalSet, type LmEvalItem } from '../eval/lmHarness';
 import { countFlops, denseReference, type FlopReport } from '../flops/countFlops';
 import type { TransformerConfig } from '../models/config';
 import { pixelValues, type RgbImage } from '../models/image';
@@ -72,6 +73,10 @@ export interface ModelInputs {
   maxTextTokens: number;
   /** The eval images an image model can run on (its eval set); empty for text models and image models without one. */
   evalItems: readonly EvalItemView[];
+  /** A text model's eval prompts with the answers they expect (recall-lm's eval.json); empty for other models. */
+  promptItems: readonly LmEvalItem[];
+  /** Tokens the model reads `text` as, so the prompt box can count against `maxTextTokens` as the user types. */
+  countTextTokens(text: string): number;
   /** Layers and heads, which bound the layer parameters and the view's layer and head. */
   shape: Pick<TransformerConfig, 'n_layer' | 'n_head'>;
 }
@@ -194,8 +199,9 @@ export async function createRunner(): Promise<Runner> {
       // A failed load throws before `active` changes, so the previous model keeps working.
       const model = await loadModel(source, { cache, limits: gpu.device.limits, onProgress: events.onLoadProgress });
       const evalSet = readEvalSet(model);
+      const prompts = readPromptItems(model);
       const reference = model.onnx ? createOrtReference(model.onnx, { provider: REFERENCE_PROVIDER }) : null;
-      const notices = reference ? model.notices : [...model.notices, NO_REFERENCE_NOTICE];
+      const notices = [...model.notices, ...(reference ? [] : [NO_REFERENCE_NOTICE]), ...prompts.notices];
       const engine = new TransformerEngine(context, model.config, model.weights);
       const inputs: ModelInputs = {
         modelKey: key,
@@ -203,6 +209,8 @@ export async function createRunner(): Promise<Runner> {
         imageSize: model.config.image?.size ?? null,
         maxTextTokens: model.config.maxTextTokens,
         evalItems: evalSet.views,
+        promptItems: prompts.items,
+        countTextTokens: (text) => model.tokenizer.encode(text).length,
         shape: { n_layer: model.config.n_layer, n_head: model.config.n_head },
       };
       const next: ActiveModel = { key, model, engine, reference, notices, evalSet, inputs, denseCache: new Map() };
@@ -273,6 +281,20 @@ export function readEvalSet(model: Pick<LoadedModel, 'name' | 'config' | 'tokeni
   }
   const views = items.map((item) => ({ task: item.task, image: item.image, text: item.text, answer: model.tokenizer.tokenLabel(item.answer) }));
   return { items, views };
+}
+
+/**
+ * A text model's eval prompts (empty for image models and text models without eval.json). An eval.json this page
+ * cannot read as prompts (a hub repository's own format) only costs the picker, so it is a notice, not a failure.
+ */
+export function readPromptItems(model: Pick<LoadedModel, 'name' | 'config' | 'evalSet'>): { items: LmEvalItem[]; notices: string[] } {
+  if (model.config.image || model.evalSet === null) return { items: [], notices: [] };
+  try {
+    return { items: parseLmEvalSet(model.evalSet), notices: [] };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { items: [], notices: [`${model.name}'s eval.json is not a set of prompts this page can read (${reason}), so no eval prompts are offered.`] };
+  }
 }
 
 /** A run's input: text token ids, the image's pixel_values for image models, and what the image panel shows of it. */

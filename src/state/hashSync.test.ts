@@ -30,14 +30,24 @@ describe('hash sync', () => {
     stop();
   });
 
-  test('a hashchange loads the new link; a bad one leaves the link in place and reports', () => {
+  test('a hashchange loads the new link; a bad one is reported and replaced by the state shown', () => {
     const store = createPlaygroundStore();
     const stop = startHashSync(store);
+    expect(window.location.hash).toBe('');
     window.location.hash = '#v=1&model=x';
     window.dispatchEvent(new HashChangeEvent('hashchange'));
     expect(store.getState().linkError).toMatch(/incomplete/);
-    vi.advanceTimersByTime(500);
-    expect(window.location.hash).toBe('#v=1&model=x');
+    expect(window.location.hash).toBe(serializeState(defaultPersistentState()));
+    stop();
+  });
+
+  test('a link read with notes is replaced by what was applied', () => {
+    const shared = serializeState(defaultPersistentState());
+    window.history.replaceState(null, '', shared.replace('&layer=0&', '&layer=0&colour=red&'));
+    const store = createPlaygroundStore();
+    const stop = startHashSync(store);
+    expect(store.getState().settingNotes).toHaveLength(1);
+    expect(window.location.hash).toBe(shared);
     stop();
   });
 

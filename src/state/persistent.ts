@@ -1,3 +1,4 @@
+import type { LmEvalItem } from '../eval/lmHarness';
 import type { ModelSource } from '../models/modelSource';
 import type { ImageChoice } from '../runtime/runner';
 import { techniques } from '../techniques/registry';
@@ -48,6 +49,11 @@ export const DEFAULT_MODEL_SOURCE: ModelSource = { kind: 'bundled', name: 'recal
 /** A needle-in-a-haystack question for recall-lm (format in its model card): after "?M" it should answer 253. */
 export const DEFAULT_PROMPT =
   'the cat sat by the river at night. K417; a fox walked to the garden. my friend sold some bread. M253; the old man lost the market slowly. P608; her sister made a boat?M';
+/**
+ * The default prompt as an item of recall-lm's eval set would describe it, so the page can say what it asks and what
+ * the answer should be (it is not in eval.json, whose items are of fixed lengths).
+ */
+export const DEFAULT_PROMPT_ITEM: LmEvalItem = { task: 'needle', length: DEFAULT_PROMPT.length + 3, prompt: DEFAULT_PROMPT, answer: '253', key: 'M' };
 /** Longest prompt (or VLM question) accepted (characters): past it neither the text box nor a link is taken. */
 export const MAX_PROMPT_CHARS = 4096;
 /** Bound on an eval image index before the model's eval set is known (the bundled ones have 200 and 400 items). */

@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { LoadProgress } from '../models/modelFiles';
-import type { ModelInputs, RunOutput } from '../runtime/runner';
+import type { ModelInputs, RunOutput, RunRequest } from '../runtime/runner';
 import { fittedToModel } from './loadedModel';
 import type { PlaygroundState } from './types';
 
@@ -11,6 +11,8 @@ export interface RunState {
   status: RunStatus;
   /** The last successful output, kept while a newer run is pending so the panels don't blank out. */
   output: RunOutput | null;
+  /** The request `output` answered: after a failed run, the panels name these settings as the last good run's. */
+  outputRequest: RunRequest | null;
   error: string | null;
   /** Bytes downloaded so far while the running request loads its model; null when no model is loading. */
   modelLoad: LoadProgress | null;
@@ -27,7 +29,7 @@ export interface RunSlice {
   modelLoadProgressed(progress: LoadProgress): void;
   /** Also fits the settings to the model once its shape is known (see loadedModel.ts). */
   modelReady(inputs: ModelInputs): void;
-  runSucceeded(output: RunOutput): void;
+  runSucceeded(output: RunOutput, request: RunRequest): void;
   runFailed(message: string): void;
   /**
    * The model has nothing to run on until the user chooses an image: nothing ran and nothing failed. The previous
@@ -37,12 +39,12 @@ export interface RunSlice {
 }
 
 export const createRunSlice: StateCreator<PlaygroundState, [], [], RunSlice> = (set) => ({
-  run: { status: 'idle', output: null, error: null, modelLoad: null },
+  run: { status: 'idle', output: null, outputRequest: null, error: null, modelLoad: null },
   runStarted: () => set((state) => ({ run: { ...state.run, status: 'running', modelLoad: null } })),
   modelInputs: null,
   modelLoadProgressed: (progress) => set((state) => ({ run: { ...state.run, modelLoad: progress } })),
   modelReady: (modelInputs) => set((state) => ({ modelInputs, ...fittedToModel({ ...state, modelInputs }) })),
-  runSucceeded: (output) => set({ run: { status: 'done', output, error: null, modelLoad: null } }),
-  runFailed: (message) => set((state) => ({ run: { status: 'error', output: state.run.output, error: message, modelLoad: null } })),
-  runAwaitsImage: () => set({ run: { status: 'idle', output: null, error: null, modelLoad: null } }),
+  runSucceeded: (output, outputRequest) => set({ run: { status: 'done', output, outputRequest, error: null, modelLoad: null } }),
+  runFailed: (message) => set((state) => ({ run: { ...state.run, status: 'error', error: message, modelLoad: null } })),
+  runAwaitsImage: () => set({ run: { status: 'idle', output: null, outputRequest: null, error: null, modelLoad: null } }),
 });

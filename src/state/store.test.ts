@@ -14,7 +14,7 @@ describe('playground store', () => {
     const store = createPlaygroundStore();
     expect(selectPersistent(store.getState())).toEqual(defaultPersistentState());
     expect(store.getState().techniques['fastv']).toEqual({ enabled: false, params: { layer: 1, ratio: 0.5, queries: 'last' } });
-    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null, modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'idle', output: null, outputRequest: null, error: null, modelLoad: null });
   });
 
   test('fresh stores do not share state', () => {
@@ -122,7 +122,7 @@ describe('playground store', () => {
 
   test("the controls read the current model's inputs only, not a previous model's", () => {
     const store = createPlaygroundStore();
-    const vqa: ModelInputs = { modelKey: 'bundled:shapes-vqa', takesText: true, imageSize: 64, maxTextTokens: 8, evalItems: [], shape: { n_layer: 4, n_head: 4 } };
+    const vqa: ModelInputs = { modelKey: 'bundled:shapes-vqa', takesText: true, imageSize: 64, maxTextTokens: 8, evalItems: [], promptItems: [], countTextTokens: (text) => text.length, shape: { n_layer: 4, n_head: 4 } };
     store.getState().modelReady(vqa);
     expect(selectModelInputs(store.getState())).toBeNull();
     store.getState().setModelSource({ kind: 'bundled', name: 'shapes-vqa' });
@@ -179,27 +179,29 @@ describe('playground store', () => {
     expect(store.getState().view.head).toBe('mean');
   });
 
-  test('run status keeps the last output while the next run is pending or failed', () => {
+  test('run status keeps the last output, and the request it answered, while the next run is pending or failed', () => {
     const store = createPlaygroundStore();
     const output = { tokenLabels: ['a'] } as unknown as RunOutput;
+    const outputRequest = selectRunRequest(store.getState());
     store.getState().runStarted();
     expect(store.getState().run.status).toBe('running');
     store.getState().modelLoadProgressed({ loadedBytes: 10, totalBytes: null });
     expect(store.getState().run.modelLoad).toEqual({ loadedBytes: 10, totalBytes: null });
-    store.getState().runSucceeded(output);
-    expect(store.getState().run).toEqual({ status: 'done', output, error: null, modelLoad: null });
+    store.getState().runSucceeded(output, outputRequest);
+    expect(store.getState().run).toEqual({ status: 'done', output, outputRequest, error: null, modelLoad: null });
+    store.getState().setPrompt('too long');
     store.getState().runStarted();
     store.getState().modelLoadProgressed({ loadedBytes: 5, totalBytes: 20 });
     store.getState().runFailed('out of memory');
-    expect(store.getState().run).toEqual({ status: 'error', output, error: 'out of memory', modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'error', output, outputRequest, error: 'out of memory', modelLoad: null });
   });
 
   test('a model waiting for an image is neither done nor failed, and shows no earlier output as its own', () => {
     const store = createPlaygroundStore();
-    store.getState().runSucceeded({ tokenLabels: ['a'] } as unknown as RunOutput);
+    store.getState().runSucceeded({ tokenLabels: ['a'] } as unknown as RunOutput, selectRunRequest(store.getState()));
     store.getState().runStarted();
     store.getState().runAwaitsImage();
-    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null, modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'idle', output: null, outputRequest: null, error: null, modelLoad: null });
   });
 
   test('a link replaces the persistent state and leaves the run alone', () => {
@@ -253,7 +255,7 @@ describe('playground store', () => {
 });
 
 describe('settings fitted to the loaded model', () => {
-  const recallLm: ModelInputs = { modelKey: 'bundled:recall-lm', takesText: true, imageSize: null, maxTextTokens: 1024, evalItems: [], shape: { n_layer: 2, n_head: 4 } };
+  const recallLm: ModelInputs = { modelKey: 'bundled:recall-lm', takesText: true, imageSize: null, maxTextTokens: 1024, evalItems: [], promptItems: [], countTextTokens: (text) => text.length, shape: { n_layer: 2, n_head: 4 } };
   const pastTheModel = () => {
     const state = defaultPersistentState();
     state.techniques['fastv'] = { enabled: true, params: { layer: 5, ratio: 0.5, queries: 'last' } };

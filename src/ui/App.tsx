@@ -1,10 +1,15 @@
 import { useEffect, useState } from 'react';
+import { describeModelSource } from '../models/modelSource';
 import { activeTechniques } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
-import { techniqueById } from '../techniques/registry';
+import type { PlaygroundState } from '../state/types';
 import { Controls } from './Controls';
+import { describeRun, describeTechniques } from './describeSettings';
 import { filesFromDrop, filesSource } from './droppedFiles';
-import { ModelLoadProgress, ModelPicker, ModelSources } from './ModelPicker';
+import { chooseImageFile } from './imageFile';
+import { dropIntent } from './pageDrop';
+import { ModelCardLink, ModelLoadProgress, ModelPicker, ModelSources } from './ModelPicker';
+import { PromptTask } from './PromptInput';
 import { AttentionPanel, FlopsPanel, ImagePanel, PredictionsPanel, SurvivalPanel } from './panels';
 import { TimingBadge } from './TimingBadge';
 import { useRunLoop } from './useRunLoop';
@@ -12,21 +17,27 @@ import { ViewBar } from './ViewBar';
 
 export function App() {
   useRunLoop();
-  useModelDrop();
+  const [dropNote, dismissDropNote] = usePageDrop();
   const controlsHidden = usePlayground((s) => s.view.controlsHidden);
   const panels = usePlayground((s) => s.view.panels);
+  const staleRun = usePlayground(selectStaleRun);
   const [sourcesOpen, setSourcesOpen] = useState(false);
   return (
     <div className={controlsHidden ? 'app controls-hidden' : 'app'}>
       <Header onOpenSources={() => setSourcesOpen(true)} />
       {sourcesOpen && <ModelSources onClose={() => setSourcesOpen(false)} />}
-      <Banners />
+      <Banners dropNote={dropNote} onDismissDropNote={dismissDropNote} />
       <div className="layout">
         {!controlsHidden && <Controls />}
         <main>
           {controlsHidden && <ActiveSummary />}
           <ViewBar />
-          <div className="panels">
+          {staleRun && (
+            <p className="stale-note" data-testid="stale-panels-note">
+              The run failed, so these panels still show the last good run: {staleRun}.
+            </p>
+          )}
+          <div className={staleRun ? 'panels stale' : 'panels'} data-testid="panels">
             {panels.image && <ImagePanel />}
             {panels.attention && <AttentionPanel />}
             {panels.predictions && <PredictionsPanel />}
@@ -39,27 +50,50 @@ export function App() {
   );
 }
 
-/** A model folder or its files dropped anywhere on the page become the model. */
-function useModelDrop(): void {
+/** After a failed run, the settings of the last good run, whose output the panels still show; null otherwise. */
+function selectStaleRun(state: PlaygroundState): string | null {
+  const { status, output, outputRequest } = state.run;
+  return status === 'error' && output && outputRequest ? describeRun(outputRequest, output.image) : null;
+}
+
+/**
+ * Files dropped anywhere on the page: a model folder or its files become the model, an image becomes an image
+ * model's image (see pageDrop.ts); anything else leaves the model as it is. Returns what the last drop did not do.
+ */
+function usePageDrop(): [note: string | null, dismiss: () => void] {
+  const [note, setNote] = useState<string | null>(null);
   useEffect(() => {
     const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
     const onDragOver = (event: DragEvent) => {
       if (carriesFiles(event)) event.preventDefault(); // allows the drop instead of the browser opening the file
     };
-    const onDrop = (event: DragEvent) => {
+    const onDrop = async (transfer: DataTransfer) => {
+      const files = await filesFromDrop(transfer);
+      if (files.length === 0) return;
+      const state = playgroundStore.getState();
+      const inputs = selectModelInputs(state);
+      const intent = dropIntent(files, { modelName: describeModelSource(state.modelSource), imageSize: inputs?.imageSize ?? null });
+      setNote(intent.kind === 'refused' ? intent.message : null);
+      if (intent.kind === 'model') state.setModelSource(filesSource(files));
+      if (intent.kind === 'image' && inputs?.imageSize != null) {
+        await chooseImageFile(intent.file, inputs.modelKey, inputs.imageSize).catch((error: unknown) =>
+          setNote(error instanceof Error ? error.message : String(error)),
+        );
+      }
+    };
+    const onDropEvent = (event: DragEvent) => {
       if (!carriesFiles(event) || !event.dataTransfer) return;
       event.preventDefault();
-      void filesFromDrop(event.dataTransfer).then((files) => {
-        if (files.length > 0) playgroundStore.getState().setModelSource(filesSource(files));
-      });
+      void onDrop(event.dataTransfer);
     };
     window.addEventListener('dragover', onDragOver);
-    window.addEventListener('drop', onDrop);
+    window.addEventListener('drop', onDropEvent);
     return () => {
       window.removeEventListener('dragover', onDragOver);
-      window.removeEventListener('drop', onDrop);
+      window.removeEventListener('drop', onDropEvent);
     };
   }, []);
+  return [note, () => setNote(null)];
 }
 
 function Header({ onOpenSources }: { onOpenSources(): void }) {
@@ -70,6 +104,7 @@ function Header({ onOpenSources }: { onOpenSources(): void }) {
     <header className="app-header">
       <h1>Sparsity Playground</h1>
       <ModelPicker onOpenSources={onOpenSources} />
+      <ModelCardLink />
       <TimingBadge />
       <span className={`run-status run-${status}`} data-testid="run-status" aria-live="polite">
         {status}
@@ -81,7 +116,7 @@ function Header({ onOpenSources }: { onOpenSources(): void }) {
   );
 }
 
-function Banners() {
+function Banners({ dropNote, onDismissDropNote }: { dropNote: string | null; onDismissDropNote(): void }) {
   const linkError = usePlayground((s) => s.linkError);
   const settingNotes = usePlayground((s) => s.settingNotes);
   const runError = usePlayground((s) => (s.run.status === 'error' ? s.run.error : null));
@@ -142,6 +177,14 @@ function Banners() {
           </button>
         </div>
       )}
+      {dropNote && (
+        <div className="banner banner-warning" role="status" data-testid="drop-note">
+          {dropNote}{' '}
+          <button type="button" onClick={onDismissDropNote}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {runError && (
         <div className="banner banner-error" role="alert" data-testid="run-error">
           <strong>The run failed:</strong> {runError}
@@ -151,18 +194,26 @@ function Banners() {
   );
 }
 
-/** In teacher mode the controls are hidden, so say what is switched on. */
+/**
+ * In teacher mode the controls are hidden, so a slide says what the model reads and what is switched on. An image
+ * model's image is in its image panel; a VLM's question is what the last run asked.
+ */
 function ActiveSummary() {
   const techniques = usePlayground((s) => s.techniques);
+  const takesImage = usePlayground((s) => selectModelInputs(s)?.imageSize != null);
+  const prompt = usePlayground((s) => s.prompt);
+  const question = usePlayground((s) => s.run.output?.image?.question ?? null);
   const active = activeTechniques({ techniques });
-  const describe = (id: string, params: Record<string, number | string>) => {
-    const technique = techniqueById(id);
-    const values = technique?.params.map((p) => `${p.label} ${params[p.key]}`).join(', ');
-    return `${technique?.label ?? id} (${values})`;
-  };
+  const input = takesImage ? question : prompt;
   return (
-    <p className="active-summary">
-      {active.length === 0 ? 'All techniques off: the dense model.' : `On: ${active.map((t) => describe(t.id, t.params)).join('; ')}.`}
-    </p>
+    <>
+      {input !== null && (
+        <blockquote className="teacher-input" data-testid="teacher-input">
+          <span className="teacher-input-label">{takesImage ? 'Question' : 'Prompt'}:</span> {input}
+        </blockquote>
+      )}
+      {!takesImage && <PromptTask />}
+      <p className="active-summary">{active.length === 0 ? 'All techniques off: the dense model.' : `On: ${describeTechniques(active)}.`}</p>
+    </>
   );
 }

@@ -1,9 +1,11 @@
-import { useEffect, useLayoutEffect, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import type { RgbImage } from '../models/image';
+import { describeModelSource } from '../models/modelSource';
 import type { EvalItemView, ImageChoice, ModelInputs } from '../runtime/runner';
 import { MAX_PROMPT_CHARS } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
-import { decodeImageFile, IMAGE_FILE_TYPES } from './imageFile';
+import { chooseImageFile, IMAGE_FILE_TYPES } from './imageFile';
+import { PromptInput } from './PromptInput';
 
 /** Thumbnails in the picker's strip: the page of eval items around the current one. */
 const STRIP_ITEMS = 12;
@@ -18,30 +20,7 @@ export function ModelInput() {
   return (
     <>
       <ImagePicker inputs={inputs} imageSize={inputs.imageSize} />
-      {inputs.takesText && <QuestionInput items={inputs.evalItems} maxTextTokens={inputs.maxTextTokens} />}
-    </>
-  );
-}
-
-function PromptInput() {
-  const prompt = usePlayground((s) => s.prompt);
-  const setPrompt = usePlayground((s) => s.setPrompt);
-  return (
-    <>
-      <label htmlFor="prompt" className="control-heading">
-        Prompt
-      </label>
-      <textarea
-        id="prompt"
-        data-testid="prompt-input"
-        rows={5}
-        maxLength={MAX_PROMPT_CHARS}
-        value={prompt}
-        onChange={(e) => setPrompt(e.target.value)}
-      />
-      <p className="prompt-count">
-        {prompt.length} / {MAX_PROMPT_CHARS} characters
-      </p>
+      {inputs.takesText && <QuestionInput inputs={inputs} />}
     </>
   );
 }
@@ -61,11 +40,8 @@ function ImagePicker({ inputs, imageSize }: { inputs: ModelInputs; imageSize: nu
   const chooseFile = async (file: File | undefined) => {
     if (!file) return;
     try {
-      const image = await decodeImageFile(file, imageSize);
-      // Another model may have loaded while the file decoded: this image is cut to the size of the one before.
-      if (selectModelInputs(playgroundStore.getState())?.modelKey !== inputs.modelKey) return;
+      await chooseImageFile(file, inputs.modelKey, imageSize);
       setProblem(null);
-      playgroundStore.getState().setUploadedImage(file.name, image);
     } catch (error) {
       setProblem(error instanceof Error ? error.message : String(error));
     }
@@ -78,7 +54,7 @@ function ImagePicker({ inputs, imageSize }: { inputs: ModelInputs; imageSize: nu
   };
   const onDrop = (event: DragEvent) => {
     if (!carriesFiles(event)) return;
-    // Stopped here, so the page's own drop handler does not take the image for model files.
+    // Stopped here, so the picker (not the page's drop handler) says what is wrong with a file it cannot read.
     event.preventDefault();
     event.stopPropagation();
     setDragging(false);
@@ -216,14 +192,17 @@ function ownQuestion(items: readonly EvalItemView[], choice: ImageChoice): strin
   return items[choice.source.kind === 'eval' ? choice.source.item : 0]?.text ?? '';
 }
 
-function QuestionInput({ items, maxTextTokens }: { items: readonly EvalItemView[]; maxTextTokens: number }) {
+function QuestionInput({ inputs }: { inputs: ModelInputs }) {
+  const { evalItems: items, maxTextTokens } = inputs;
   const image = usePlayground((s) => s.image);
+  const modelName = usePlayground((s) => describeModelSource(s.modelSource));
   const asked = usePlayground((s) => s.run.output?.image);
   const { setQuestion, resetQuestion } = playgroundStore.getState();
   const own = ownQuestion(items, image);
   const question = image.question ?? own;
   // Read from the last run, so only while that run asked what the box shows.
   const unknownWords = asked?.question === question ? asked.unknownWords : [];
+  const tokens = useMemo(() => inputs.countTextTokens(question), [inputs, question]);
   return (
     <>
       <label htmlFor="question" className="control-heading">
@@ -243,8 +222,10 @@ function QuestionInput({ items, maxTextTokens }: { items: readonly EvalItemView[
           {unknownWords.length === 1 ? 'it' : 'each'} as its unknown token, which tells it nothing about the word.
         </p>
       )}
-      <p className="prompt-count">
-        At most {maxTextTokens} tokens after the image; the answer is the model&apos;s next token.{' '}
+      <p className="prompt-count" data-testid="question-count">
+        {tokens} / {maxTextTokens} tokens after the image
+        {tokens > maxTextTokens ? `: ${tokens - maxTextTokens} too many for ${modelName}; shorten the question` : ''}; the answer is
+        the model&apos;s next token.{' '}
         {image.source.kind === 'eval' && image.question !== null && image.question !== own && (
           <button type="button" className="link-button" data-testid="question-reset" onClick={resetQuestion}>
             Ask the eval item&apos;s own question

@@ -60,6 +60,30 @@ export function ModelPicker({ onOpenSources }: { onOpenSources(): void }) {
   );
 }
 
+/** The current model's card, so a newcomer can read what it was trained to do; files from this computer have none. */
+export function ModelCardLink() {
+  const source = usePlayground((s) => s.modelSource);
+  const href = modelCardUrl(source);
+  if (href === null) return null;
+  return (
+    <a className="model-card-link" data-testid="model-card-link" href={href} target="_blank" rel="noreferrer">
+      Model card
+    </a>
+  );
+}
+
+/** A bundled model's README.md (only for models this build ships), or the README of the hub repository's revision. */
+function modelCardUrl(source: ModelSource): string | null {
+  switch (source.kind) {
+    case 'bundled':
+      return bundledModels.some((model) => model.id === source.name) ? `${import.meta.env.BASE_URL}models/${source.name}/README.md` : null;
+    case 'hub':
+      return `${source.endpoint}/${source.repo}/blob/${encodeURIComponent(source.revision)}/README.md`;
+    case 'files':
+      return null;
+  }
+}
+
 /** Loading a model from the Hugging Face hub or from files on this computer. */
 export function ModelSources({ onClose }: { onClose(): void }) {
   const current = usePlayground((s) => s.modelSource);

@@ -1,4 +1,5 @@
 import { useLayoutEffect, useRef, type MouseEvent, type ReactNode } from 'react';
+import { usePlayground } from '../state/store';
 import { downloadPng, downloadSvg } from './exportPanel';
 
 interface SvgPanelProps {
@@ -20,6 +21,9 @@ export function SvgPanel({ testId, name, element, empty, onPointer, children }: 
     host.current?.replaceChildren(...(element ? [element] : []));
   }, [element]);
   const svg = element instanceof SVGSVGElement ? element : null;
+  // After a failed run the panel is the last good run's: a file exported now would pass it off as the current one.
+  const stale = usePlayground((s) => s.run.status === 'error' && s.run.output !== null);
+  const exportTitle = stale ? 'The last run failed: this panel shows an earlier run, so it is not exported' : undefined;
   return (
     <section className="panel" data-testid={testId}>
       <div className="panel-body" ref={host} onMouseMove={onPointer} onMouseLeave={onPointer} />
@@ -27,10 +31,10 @@ export function SvgPanel({ testId, name, element, empty, onPointer, children }: 
       {children}
       {svg && (
         <div className="panel-export">
-          <button type="button" onClick={() => downloadSvg(svg, name)}>
+          <button type="button" disabled={stale} title={exportTitle} onClick={() => downloadSvg(svg, name)}>
             SVG
           </button>
-          <button type="button" onClick={() => void downloadPng(svg, name)}>
+          <button type="button" disabled={stale} title={exportTitle} onClick={() => void downloadPng(svg, name)}>
             PNG
           </button>
         </div>

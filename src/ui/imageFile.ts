@@ -1,4 +1,5 @@
 import { centerSquareCrop, rgbaToRgb, type RgbImage } from '../models/image';
+import { playgroundStore, selectModelInputs } from '../state/store';
 
 /** The image files the picker takes: the formats every browser with WebGPU decodes. */
 export const IMAGE_FILE_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'];
@@ -28,4 +29,15 @@ export async function decodeImageFile(file: File, size: number): Promise<RgbImag
   } finally {
     bitmap.close();
   }
+}
+
+/**
+ * Makes the file the image the model of `modelKey` runs on, cut to its `imageSize`; throws decodeImageFile's message
+ * when the file cannot be read.
+ */
+export async function chooseImageFile(file: File, modelKey: string, imageSize: number): Promise<void> {
+  const image = await decodeImageFile(file, imageSize);
+  // Another model may have loaded while the file decoded: this image is cut to the size of the one before.
+  if (selectModelInputs(playgroundStore.getState())?.modelKey !== modelKey) return;
+  playgroundStore.getState().setUploadedImage(file.name, image);
 }

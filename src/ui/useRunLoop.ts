@@ -13,12 +13,12 @@ export function useRunLoop(): void {
   useEffect(() => {
     if (!runner) return;
     const { runStarted, modelLoadProgressed, modelReady, runSucceeded, runFailed, runAwaitsImage } = playgroundStore.getState();
-    const scheduler = createRunScheduler<RunRequest, RunOutput>({
+    const scheduler = createRunScheduler<RunRequest, { output: RunOutput; request: RunRequest }>({
       delayMs: RUN_DELAY_MS,
       key: runRequestKey,
-      execute: (request) => runner.run(request, { onLoadProgress: modelLoadProgressed, onModelReady: modelReady }),
+      execute: async (request) => ({ output: await runner.run(request, { onLoadProgress: modelLoadProgressed, onModelReady: modelReady }), request }),
       onPending: runStarted,
-      onResult: runSucceeded,
+      onResult: ({ output, request }) => runSucceeded(output, request),
       onError: (error) => {
         // The image picker asks for the image; an error banner would only repeat it.
         if (error instanceof NoImageChosenError) runAwaitsImage();
