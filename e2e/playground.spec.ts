@@ -53,6 +53,23 @@ test('FastV prunes tokens: later layers compute fewer tokens and FLOPs fall', as
   await expect(map).toHaveAttribute('data-pruned-tokens', String(tokens! - fastvDefaultKeep(tokens!)));
 });
 
+test('choosing another layer or head redraws the panels without running the model again', async ({ page }) => {
+  // Every status the page shows from here on: a run would show 'running', however briefly.
+  await page.getByTestId('run-status').evaluate((status) => {
+    const seen: string[] = [];
+    new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+    (window as unknown as { statusesSeen: string[] }).statusesSeen = seen;
+  });
+  const map = page.getByTestId('panel-attention').locator('svg').first();
+  await page.getByTestId('layer-picker').selectOption('1');
+  await expect(map).toHaveAttribute('aria-label', 'Attention, layer 1, mean of heads');
+  await page.getByTestId('head-picker').selectOption('3');
+  await expect(map).toHaveAttribute('aria-label', 'Attention, layer 1, head 3');
+  await page.getByTestId('layer-picker').selectOption('0');
+  await expect(map).toHaveAttribute('aria-label', 'Attention, layer 0, head 3');
+  expect(await page.evaluate(() => (window as unknown as { statusesSeen: string[] }).statusesSeen)).toEqual([]);
+});
+
 test('attention dropout runs seeded Monte-Carlo samples, reproducibly', async ({ page }) => {
   await enable(page, 'attention-dropout');
   const predictions = page.getByTestId('panel-predictions');

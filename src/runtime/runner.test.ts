@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig, readsPreprocessorConfig } from '../models/config';
 import { createTokenizer, labelTokenizer } from '../models/tokenizer';
 import type { RgbImage } from '../models/image';
-import { compareWithDense, imageTokenLabels, modelInput, NoImageChosenError, patchesPerLayer, readEvalSet, type RunRequest } from './runner';
+import { attentionLayersToRead, compareWithDense, imageTokenLabels, modelInput, NoImageChosenError, patchesPerLayer, readEvalSet, type RunRequest } from './runner';
 
 /** A bundled model's parts as the loader makes them, read from public/models/ (no GPU, no fetch). */
 function bundled(name: string) {
@@ -120,5 +120,20 @@ describe('the run input of each kind of model', () => {
     const all = Int32Array.from({ length: 6 }, (_, i) => i);
     const pruned = Int32Array.from([0, 3, 4, 5]);
     expect(patchesPerLayer([all, pruned], 4)).toEqual([Int32Array.from([0, 1, 2, 3]), Int32Array.from([0, 3])]);
+  });
+});
+
+describe('the attention a run reads back', () => {
+  const gpt2Shape = { n_layer: 4, n_head: 4 };
+
+  it('is every layer while they fit 16 MiB, so choosing a layer only redraws', () => {
+    expect(attentionLayersToRead(gpt2Shape, 40, 2)).toEqual([0, 1, 2, 3]);
+    // 4 layers × 4 heads × 512² × 4 bytes = 16 MiB exactly.
+    expect(attentionLayersToRead(gpt2Shape, 512, 2)).toEqual([0, 1, 2, 3]);
+  });
+
+  it("is only the view's layer for longer inputs", () => {
+    expect(attentionLayersToRead(gpt2Shape, 513, 2)).toEqual([2]);
+    expect(attentionLayersToRead(gpt2Shape, 1024, 0)).toEqual([0]);
   });
 });

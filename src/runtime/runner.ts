@@ -140,6 +140,14 @@ export interface Runner {
 }
 
 const TOP_K = 8;
+/**
+ * Most bytes of attention probabilities one run reads back. Every layer's fits for short inputs (a 4-layer, 4-head
+ * model reads all 4 layers up to 512 tokens), so choosing another layer or head only redraws. Past it only the
+ * view's layer is read, and choosing another layer runs the model again: the engine reads captures back within
+ * the forward pass, so reading the other layers later is not an option, and all four layers of a 1024-token input
+ * would hold 64 MiB on the GPU, in the readback and in the page for as long as the output is shown.
+ */
+const ATTENTION_READBACK_BUDGET_BYTES = 16 * 2 ** 20;
 /** Without an ONNX export the dense column is our own engine with every technique off: not independent, but still the baseline the techniques are measured against. */
 /** On CPU adapters ORT's WebGPU provider is ~100× slower than its wasm one (../shared/platform.md). */
 const REFERENCE_PROVIDER = 'wasm';
@@ -226,8 +234,9 @@ export async function createRunner(): Promise<Runner> {
       const { ids, pixels, image } = modelInput(model, evalSet, request);
       const tokens = config.imageTokens + ids.length;
       const layer = Math.min(Math.max(0, request.view.layer), config.n_layer - 1);
-      const plan = buildPlan(config, tokens, request.active, { captureLayers: [layer] });
-      const forward = await engine.forward(plan, ids, { readAttention: [layer], pixels });
+      const captured = attentionLayersToRead(config, tokens, layer);
+      const plan = buildPlan(config, tokens, request.active, { captureLayers: captured });
+      const forward = await engine.forward(plan, ids, { readAttention: captured, pixels });
 
       const denseKey = `${image ? imageKey(request.image.source) : ''}|${ids.join(',')}`;
       let dense = denseCache.get(denseKey);
@@ -259,6 +268,15 @@ export async function createRunner(): Promise<Runner> {
       gpu.device.destroy();
     },
   };
+}
+
+/**
+ * The layers whose attention a run reads back: every layer while they fit ATTENTION_READBACK_BUDGET_BYTES (counted
+ * at the input's length: pruning only makes later layers smaller), else only the view's.
+ */
+export function attentionLayersToRead(config: Pick<TransformerConfig, 'n_layer' | 'n_head'>, tokens: number, viewLayer: number): number[] {
+  const everyLayerBytes = config.n_layer * config.n_head * tokens ** 2 * Float32Array.BYTES_PER_ELEMENT;
+  return everyLayerBytes <= ATTENTION_READBACK_BUDGET_BYTES ? Array.from({ length: config.n_layer }, (_, l) => l) : [viewLayer];
 }
 
 /** The eval set of an image model (empty for text models and image models without eval.json). */

@@ -20,15 +20,15 @@ export interface RunScheduler<Request> {
 
 export function createRunScheduler<Request, Output>(options: RunSchedulerOptions<Request, Output>): RunScheduler<Request> {
   let newestKey: string | null = null;
-  let waiting: Request | null = null;
+  // The key is taken when a request arrives: it may depend on the output on show, which changes meanwhile.
+  let waiting: { request: Request; key: string } | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight = false;
   let disposed = false;
 
   function startWaiting(): void {
     if (inFlight || waiting === null || disposed) return;
-    const request = waiting;
-    const key = options.key(request);
+    const { request, key } = waiting;
     waiting = null;
     inFlight = true;
     options.execute(request).then(
@@ -50,7 +50,7 @@ export function createRunScheduler<Request, Output>(options: RunSchedulerOptions
       const key = options.key(request);
       if (disposed || key === newestKey) return;
       newestKey = key;
-      waiting = request;
+      waiting = { request, key };
       options.onPending();
       clearTimeout(timer);
       timer = setTimeout(() => {

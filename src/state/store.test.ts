@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { RgbImage } from '../models/image';
 import type { ImageChoice, ModelInputs, RunOutput } from '../runtime/runner';
 import { activeTechniques, defaultPersistentState, MAX_PROMPT_CHARS } from './persistent';
-import { createPlaygroundStore, runRequestKey, selectModelInputs, selectPersistent, selectRunRequest } from './store';
+import { createPlaygroundStore, runInputKey, runRequestKey, selectModelInputs, selectPersistent, selectRunRequest } from './store';
 import { serializeState } from './urlState';
 
 const evalImage = (item: number, question: string | null = null): ImageChoice => ({ source: { kind: 'eval', item }, question });
@@ -95,6 +95,22 @@ describe('playground store', () => {
     expect(first.length).toBeLessThan(2000);
     store.getState().setUploadedImage('a.png', photo(2));
     expect(runRequestKey(selectRunRequest(store.getState()))).not.toBe(first);
+  });
+
+  test('another layer of the same input runs the model only when the output on show did not capture it', () => {
+    const store = createPlaygroundStore();
+    const atLayer = (layer: number) => {
+      store.getState().setLayer(layer);
+      return selectRunRequest(store.getState());
+    };
+    const inputKey = runInputKey(atLayer(0));
+    const everyLayer = { inputKey, attentionLayers: [0, 1, 2, 3] };
+    expect(runRequestKey(atLayer(2), everyLayer)).toBe(runRequestKey(atLayer(0), everyLayer));
+    const viewLayerOnly = { inputKey, attentionLayers: [0] };
+    expect(runRequestKey(atLayer(2), viewLayerOnly)).not.toBe(runRequestKey(atLayer(0), viewLayerOnly));
+    expect(runRequestKey(atLayer(0), viewLayerOnly)).toBe(inputKey);
+    store.getState().setPrompt('another input');
+    expect(runRequestKey(selectRunRequest(store.getState()), everyLayer)).not.toBe(inputKey);
   });
 
   test("a link made on the sender's own image opens on the first eval image, with a note until an image is chosen", () => {

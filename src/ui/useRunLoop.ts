@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { NoImageChosenError, type RunOutput, type RunRequest } from '../runtime/runner';
 import { createRunScheduler } from '../state/runScheduler';
-import { playgroundStore, runRequestKey, selectRunRequest } from '../state/store';
+import { playgroundStore, runInputKey, runRequestKey, selectRunRequest, type AnsweredRun } from '../state/store';
 import { useRunner } from './runnerContext';
 
 /** Debounce for typing and slider drags before a run starts. */
@@ -13,22 +13,32 @@ export function useRunLoop(): void {
   useEffect(() => {
     if (!runner) return;
     const { runStarted, modelLoadProgressed, modelReady, runSucceeded, runFailed, runAwaitsImage } = playgroundStore.getState();
-    const scheduler = createRunScheduler<RunRequest, RunOutput>({
+    // What the output on show answers, so that a layer it captured is not asked of the model again.
+    let answered: AnsweredRun | null = null;
+    const scheduler = createRunScheduler<RunRequest, { request: RunRequest; output: RunOutput }>({
       delayMs: RUN_DELAY_MS,
-      key: runRequestKey,
-      execute: (request) => runner.run(request, { onLoadProgress: modelLoadProgressed, onModelReady: modelReady }),
+      key: (request) => runRequestKey(request, answered),
+      execute: async (request) => ({ request, output: await runner.run(request, { onLoadProgress: modelLoadProgressed, onModelReady: modelReady }) }),
       onPending: runStarted,
-      onResult: runSucceeded,
+      onResult: ({ request, output }) => {
+        // Set before the store changes: that change re-requests the current state, so a layer chosen while this run
+        // was in flight that it did not capture (a long input) is asked for then.
+        answered = { inputKey: runInputKey(request), attentionLayers: output.forward.attention.map((a) => a.layer) };
+        runSucceeded(output);
+      },
       onError: (error) => {
+        answered = null;
         // The image picker asks for the image; an error banner would only repeat it.
         if (error instanceof NoImageChosenError) runAwaitsImage();
         else runFailed(error instanceof Error ? error.message : String(error));
       },
     });
     // Subscribing to the whole store is cheap: the scheduler drops requests equal to the newest one.
-    const request = () => scheduler.request(selectRunRequest(playgroundStore.getState()));
-    request();
-    const unsubscribe = playgroundStore.subscribe(request);
+    function requestCurrent(): void {
+      scheduler.request(selectRunRequest(playgroundStore.getState()));
+    }
+    requestCurrent();
+    const unsubscribe = playgroundStore.subscribe(requestCurrent);
     return () => {
       unsubscribe();
       scheduler.dispose();
