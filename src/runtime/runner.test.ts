@@ -18,20 +18,26 @@ describe('comparing the current prediction with the dense reference', () => {
   it('averages Monte-Carlo samples, reports their spread, KL(dense‖current) and top-1 agreement', () => {
     const dense = Float32Array.from([0.5, 0.3, 0.2]);
     const samples = Float32Array.from([0.6, 0.2, 0.2, /**/ 0.2, 0.6, 0.2]);
-    const { predictions, klDenseToCurrent, top1Agrees } = compareWithDense(dense, samples, 3, String);
+    const { predictions, comparison } = compareWithDense(dense, samples, 3, String);
     expect(predictions.map((p) => p.tokenId)).toEqual([0, 1, 2]); // means 0.4, 0.4, 0.2: tie → lower id first
     expect(predictions[0]!.currentProb).toBeCloseTo(0.4);
     expect(predictions[0]!.currentStd).toBeCloseTo(0.2);
     expect(predictions[2]!.currentStd).toBeCloseTo(0);
-    expect(klDenseToCurrent).toBeCloseTo(0.5 * Math.log(0.5 / 0.4) + 0.3 * Math.log(0.3 / 0.4), 6);
-    expect(top1Agrees).toBe(true);
+    expect(comparison?.klDenseToCurrent).toBeCloseTo(0.5 * Math.log(0.5 / 0.4) + 0.3 * Math.log(0.3 / 0.4), 6);
+    expect(comparison?.top1Agrees).toBe(true);
   });
 
   it('is zero KL and agreeing for identical distributions', () => {
     const p = Float32Array.from([0.1, 0.7, 0.2]);
-    const { klDenseToCurrent, top1Agrees } = compareWithDense(p, p, 3, String);
-    expect(klDenseToCurrent).toBeCloseTo(0, 9);
-    expect(top1Agrees).toBe(true);
+    const { comparison } = compareWithDense(p, p, 3, String);
+    expect(comparison?.klDenseToCurrent).toBeCloseTo(0, 9);
+    expect(comparison?.top1Agrees).toBe(true);
+  });
+
+  it('ranks the current distribution alone while the dense reference is still loading', () => {
+    const { predictions, comparison } = compareWithDense(null, Float32Array.from([0.2, 0.5, 0.3]), 3, String);
+    expect(predictions.map((p) => [p.tokenId, p.denseProb])).toEqual([[1, null], [2, null], [0, null]]);
+    expect(comparison).toBeNull();
   });
 });
 

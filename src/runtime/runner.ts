@@ -13,11 +13,11 @@ import type { TransformerConfig } from '../models/config';
 import { pixelValues, type RgbImage } from '../models/image';
 import { loadModel, type LoadedModel } from '../models/loadModel';
 import { openModelCache } from '../models/modelCache';
-import type { LoadProgress } from '../models/modelFiles';
 import { modelSourceKey, type ModelSource } from '../models/modelSource';
-import { createOrtReference, type OrtReference } from '../reference/ortReference';
+import { createOrtReference, ortRuntimeBytesToFetch, type OrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
+import { DownloadTally, type DownloadProgress } from './downloads';
 
 /** An image the user chose from their computer, already cut and scaled to the model's input (see ui/imageFile.ts). */
 export interface UploadedImage {
@@ -96,7 +96,8 @@ export interface ImageRunOutput {
 export interface PredictionRow {
   tokenId: number;
   label: string;
-  denseProb: number;
+  /** null while the dense reference is still loading. */
+  denseProb: number | null;
   currentProb: number;
   currentStd: number;
 }
@@ -108,9 +109,11 @@ export interface RunOutput {
   /** The FLOP counter's report of the plan that ran, and of its dense twin (every technique off). */
   flops: { current: FlopReport; dense: FlopReport };
   predictions: PredictionRow[];
-  klDenseToCurrent: number;
-  top1Agrees: boolean;
-  denseReference: { provider: string; ms: number };
+  /**
+   * How the output compares with the dense reference. null on a first visit while onnxruntime-web still downloads:
+   * the output is shown without it, and completed once it arrives (RunEvents.onDenseReferencePending).
+   */
+  dense: DenseComparison | null;
   adapterDescription: string;
   /** What the user should know about the loaded model (no ONNX export, files kept in memory only, …). */
   modelNotices: string[];
@@ -118,11 +121,27 @@ export interface RunOutput {
   image: ImageRunOutput | null;
 }
 
+export interface DenseComparison {
+  klDenseToCurrent: number;
+  top1Agrees: boolean;
+  /** What computed the dense output, and how long it took. */
+  provider: string;
+  ms: number;
+}
+
 export interface RunEvents {
-  /** Called while the request's model downloads (not at all when it is already loaded). */
-  onLoadProgress?(progress: LoadProgress): void;
+  /**
+   * Called while the request's model downloads, and then onnxruntime-web for its dense reference (not at all when
+   * both are loaded). The runtime's download may go on after run() resolved.
+   */
+  onLoadProgress?(progress: DownloadProgress): void;
   /** Called once the request's model is loaded, before the forward pass (which may still fail on its input). */
   onModelReady?(inputs: ModelInputs): void;
+  /**
+   * Called when run() resolves with `dense: null`, the reference still loading: `complete` is the same output with
+   * the comparison, or the reference's failure.
+   */
+  onDenseReferencePending?(complete: Promise<RunOutput>): void;
 }
 
 /**
@@ -164,11 +183,16 @@ interface ActiveModel {
    * its first forward pass: compiling ORT's wasm takes seconds, and our first result should not wait for it.
    */
   reference: Promise<OrtReference> | null;
+  /** Until the reference has loaded (or failed), runs answer without waiting for it. */
+  referenceLoading: boolean;
   notices: string[];
   evalSet: EvalSet;
   inputs: ModelInputs;
-  /** Dense output-row probabilities by input, so toggling a technique does not rerun the reference. */
-  denseCache: Map<string, { probs: Float32Array; ms: number }>;
+  /**
+   * Dense output-row probabilities by input, so toggling a technique does not rerun the reference. Promises, so runs
+   * on one input while the reference loads share its one computation.
+   */
+  denseCache: Map<string, Promise<{ probs: Float32Array; ms: number }>>;
 }
 
 /** An image model's eval items: as the harness reads them (ids, answer id), and as the picker shows them. */
@@ -199,10 +223,14 @@ export async function createRunner(): Promise<Runner> {
       if (pending.key === key) return pending;
     }
     loading = (async () => {
+      const downloads = new DownloadTally(ortRuntimeBytesToFetch(), (progress) => events.onLoadProgress?.(progress));
       // A failed load throws before `active` changes, so the previous model keeps working.
-      const model = await loadModel(source, { cache, limits: gpu.device.limits, onProgress: events.onLoadProgress });
+      const model = await loadModel(source, { cache, limits: gpu.device.limits, onProgress: (progress) => downloads.model(progress) });
       const evalSet = readEvalSet(model);
-      const reference = model.onnx ? createOrtReference(model.onnx, { provider: REFERENCE_PROVIDER }) : null;
+      const reference = model.onnx
+        ? createOrtReference(model.onnx, { provider: REFERENCE_PROVIDER, onDownloadProgress: (progress) => downloads.reference(progress) })
+        : null;
+      if (!reference) downloads.noReference();
       const notices = reference ? model.notices : [...model.notices, NO_REFERENCE_NOTICE];
       const engine = new TransformerEngine(context, model.config, model.weights);
       const inputs: ModelInputs = {
@@ -213,7 +241,11 @@ export async function createRunner(): Promise<Runner> {
         evalItems: evalSet.views,
         shape: { n_layer: model.config.n_layer, n_head: model.config.n_head },
       };
-      const next: ActiveModel = { key, model, engine, reference, notices, evalSet, inputs, denseCache: new Map() };
+      const next: ActiveModel = { key, model, engine, reference, referenceLoading: reference !== null, notices, evalSet, inputs, denseCache: new Map() };
+      void reference?.then(
+        () => (next.referenceLoading = false),
+        () => (next.referenceLoading = false),
+      );
       if (active) disposeModel(active);
       active = next;
       return next;
@@ -228,7 +260,8 @@ export async function createRunner(): Promise<Runner> {
   return {
     lost,
     async run(request, events = {}) {
-      const { model, engine, reference, notices, evalSet, inputs, denseCache } = await modelFor(request.modelSource, events);
+      const active = await modelFor(request.modelSource, events);
+      const { model, engine, reference, notices, evalSet, inputs, denseCache } = active;
       events.onModelReady?.(inputs);
       const { config } = model;
       const { ids, pixels, image } = modelInput(model, evalSet, request);
@@ -241,26 +274,41 @@ export async function createRunner(): Promise<Runner> {
       const denseKey = `${image ? imageKey(request.image.source) : ''}|${ids.join(',')}`;
       let dense = denseCache.get(denseKey);
       if (!dense) {
-        const ort = reference ? await reference : null;
-        const started = performance.now();
-        // ORT answers one row per text token (or one for a classifier); the output row is the last.
-        const probs = ort
-          ? softmax((await ort.logits(ids, pixels)).slice(-config.vocab_size))
-          : (await engine.forward(buildPlan(config, tokens, []), ids, { pixels })).sampleProbs;
-        dense = { probs, ms: performance.now() - started };
+        dense = (async () => {
+          const ort = reference ? await reference : null;
+          const started = performance.now();
+          // ORT answers one row per text token (or one for a classifier); the output row is the last.
+          const probs = ort
+            ? softmax((await ort.logits(ids, pixels)).slice(-config.vocab_size))
+            : (await engine.forward(buildPlan(config, tokens, []), ids, { pixels })).sampleProbs;
+          return { probs, ms: performance.now() - started };
+        })();
         denseCache.set(denseKey, dense);
+        // A failure is reported by the run that awaits it; the next run on this input tries again.
+        dense.catch(() => denseCache.delete(denseKey));
       }
       const { tokenLabel } = model.tokenizer;
-      return {
-        tokenLabels: [...imageTokenLabels(config), ...ids.map(tokenLabel)],
-        forward,
-        flops: { current: countFlops(plan), dense: denseReference(plan) },
-        ...compareWithDense(dense.probs, forward.sampleProbs, config.vocab_size, tokenLabel),
-        denseReference: { provider: reference ? `onnxruntime-web ${REFERENCE_PROVIDER}` : NO_REFERENCE_PROVIDER, ms: dense.ms },
-        adapterDescription: gpu.adapterDescription,
-        modelNotices: notices,
-        image: image && { ...image, patchesPerLayer: patchesPerLayer(forward.layerPositions, image.grid ** 2) },
+      const provider = reference ? `onnxruntime-web ${REFERENCE_PROVIDER}` : NO_REFERENCE_PROVIDER;
+      const output = (denseProbs: Float32Array | null, denseMs: number): RunOutput => {
+        const { predictions, comparison } = compareWithDense(denseProbs, forward.sampleProbs, config.vocab_size, tokenLabel);
+        return {
+          tokenLabels: [...imageTokenLabels(config), ...ids.map(tokenLabel)],
+          forward,
+          flops: { current: countFlops(plan), dense: denseReference(plan) },
+          predictions,
+          dense: comparison && { ...comparison, provider, ms: denseMs },
+          adapterDescription: gpu.adapterDescription,
+          modelNotices: notices,
+          image: image && { ...image, patchesPerLayer: patchesPerLayer(forward.layerPositions, image.grid ** 2) },
+        };
       };
+      if (active.referenceLoading && events.onDenseReferencePending) {
+        // A first visit: onnxruntime-web is still downloading (14 MB), and our engine's result need not wait for it.
+        events.onDenseReferencePending(dense.then(({ probs, ms }) => output(probs, ms)));
+        return output(null, 0);
+      }
+      const { probs, ms } = await dense;
+      return output(probs, ms);
     },
     dispose() {
       if (active) disposeModel(active);
@@ -367,16 +415,20 @@ export function patchesPerLayer(layerPositions: readonly Int32Array[], patches: 
   return layerPositions.map((positions) => positions.filter((position) => position < patches));
 }
 
-/** Top-k of the current (Monte-Carlo mean) distribution next to the dense one, with KL(dense‖current) and top-1 agreement. */
-export function compareWithDense(denseProbs: Float32Array, sampleProbs: Float32Array, vocab: number, tokenLabel: (id: number) => string) {
+/**
+ * Top-k of the current (Monte-Carlo mean) distribution next to the dense one, with KL(dense‖current) and top-1
+ * agreement; without the dense distribution (still loading) the top-k alone.
+ */
+export function compareWithDense(denseProbs: Float32Array | null, sampleProbs: Float32Array, vocab: number, tokenLabel: (id: number) => string) {
   const { mean, std } = sampleStatistics(sampleProbs, vocab);
   const order = Array.from(mean.keys()).sort((a, b) => mean[b]! - mean[a]! || a - b);
   const predictions: PredictionRow[] = order.slice(0, TOP_K).map((tokenId) => ({
     tokenId,
     label: tokenLabel(tokenId),
-    denseProb: denseProbs[tokenId]!,
+    denseProb: denseProbs ? denseProbs[tokenId]! : null,
     currentProb: mean[tokenId]!,
     currentStd: std[tokenId]!,
   }));
-  return { predictions, klDenseToCurrent: klDivergence(denseProbs, mean), top1Agrees: order[0] === argmax(denseProbs) };
+  const comparison = denseProbs && { klDenseToCurrent: klDivergence(denseProbs, mean), top1Agrees: order[0] === argmax(denseProbs) };
+  return { predictions, comparison };
 }

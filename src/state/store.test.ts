@@ -14,7 +14,7 @@ describe('playground store', () => {
     const store = createPlaygroundStore();
     expect(selectPersistent(store.getState())).toEqual(defaultPersistentState());
     expect(store.getState().techniques['fastv']).toEqual({ enabled: false, params: { layer: 1, ratio: 0.5, queries: 'last' } });
-    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null, modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null });
   });
 
   test('fresh stores do not share state', () => {
@@ -200,14 +200,41 @@ describe('playground store', () => {
     const output = { tokenLabels: ['a'] } as unknown as RunOutput;
     store.getState().runStarted();
     expect(store.getState().run.status).toBe('running');
-    store.getState().modelLoadProgressed({ loadedBytes: 10, totalBytes: null });
-    expect(store.getState().run.modelLoad).toEqual({ loadedBytes: 10, totalBytes: null });
     store.getState().runSucceeded(output);
-    expect(store.getState().run).toEqual({ status: 'done', output, error: null, modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'done', output, error: null });
     store.getState().runStarted();
-    store.getState().modelLoadProgressed({ loadedBytes: 5, totalBytes: 20 });
     store.getState().runFailed('out of memory');
-    expect(store.getState().run).toEqual({ status: 'error', output, error: 'out of memory', modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'error', output, error: 'out of memory' });
+  });
+
+  test("a download's progress outlives the run that started it, until its last byte or a failure", () => {
+    const store = createPlaygroundStore();
+    const output = { tokenLabels: ['a'] } as unknown as RunOutput;
+    store.getState().runStarted();
+    store.getState().downloadProgressed({ loadedBytes: 10, totalBytes: null, includesReferenceRuntime: true });
+    expect(store.getState().download).toEqual({ loadedBytes: 10, totalBytes: null, includesReferenceRuntime: true });
+    store.getState().runSucceeded(output);
+    store.getState().downloadProgressed({ loadedBytes: 15, totalBytes: 20, includesReferenceRuntime: true });
+    expect(store.getState().download).toEqual({ loadedBytes: 15, totalBytes: 20, includesReferenceRuntime: true });
+    store.getState().downloadProgressed({ loadedBytes: 20, totalBytes: 20, includesReferenceRuntime: true });
+    expect(store.getState().download).toBeNull();
+    store.getState().downloadProgressed({ loadedBytes: 5, totalBytes: 20, includesReferenceRuntime: false });
+    store.getState().runFailed('the model could not be downloaded');
+    expect(store.getState().download).toBeNull();
+  });
+
+  test('the dense reference completes the output it belongs to, and no later one', () => {
+    const store = createPlaygroundStore();
+    const forward = {};
+    const shown = { forward, dense: null } as unknown as RunOutput;
+    const complete = { forward, dense: { klDenseToCurrent: 0.1 } } as unknown as RunOutput;
+    store.getState().runSucceeded(shown);
+    store.getState().denseReferenceArrived(complete);
+    expect(store.getState().run.output).toBe(complete);
+    const next = { forward: {}, dense: null } as unknown as RunOutput;
+    store.getState().runSucceeded(next);
+    store.getState().denseReferenceArrived(complete);
+    expect(store.getState().run.output).toBe(next);
   });
 
   test('a model waiting for an image is neither done nor failed, and shows no earlier output as its own', () => {
@@ -215,7 +242,7 @@ describe('playground store', () => {
     store.getState().runSucceeded({ tokenLabels: ['a'] } as unknown as RunOutput);
     store.getState().runStarted();
     store.getState().runAwaitsImage();
-    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null, modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'idle', output: null, error: null });
   });
 
   test('a link replaces the persistent state and leaves the run alone', () => {

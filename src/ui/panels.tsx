@@ -73,8 +73,7 @@ export function PredictionsPanel() {
         ? predictionsTable(
             {
               rows: output.predictions,
-              klDenseToCurrent: output.klDenseToCurrent,
-              top1Agrees: output.top1Agrees,
+              dense: output.dense,
               samples: output.forward.plan.dropout?.samples ?? 1,
             },
             { title: predictionsTitle(output) },
@@ -84,9 +83,9 @@ export function PredictionsPanel() {
   );
   return (
     <SvgPanel testId="panel-predictions" name="predictions" element={element} empty={WAITING}>
-      {output && (
+      {output?.dense && (
         <p className="panel-note" data-testid="dense-reference">
-          Dense reference: {output.denseReference.provider}, {output.denseReference.ms.toFixed(1)} ms.
+          Dense reference: {output.dense.provider}, {output.dense.ms.toFixed(1)} ms.
         </p>
       )}
     </SvgPanel>

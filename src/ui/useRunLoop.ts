@@ -12,13 +12,23 @@ export function useRunLoop(): void {
   const runner = useRunner();
   useEffect(() => {
     if (!runner) return;
-    const { runStarted, modelLoadProgressed, modelReady, runSucceeded, runFailed, runAwaitsImage } = playgroundStore.getState();
+    const { runStarted, downloadProgressed, modelReady, runSucceeded, denseReferenceArrived, runFailed, runAwaitsImage } = playgroundStore.getState();
+    const failed = (error: unknown) => runFailed(error instanceof Error ? error.message : String(error));
+    // The dense reference of an output shown without it; the store ignores it once another output is shown.
+    const onDenseReferencePending = (complete: Promise<RunOutput>) => {
+      complete.then(denseReferenceArrived, (error: unknown) => {
+        if (playgroundStore.getState().run.output?.dense === null) failed(error);
+      });
+    };
     // What the output on show answers, so that a layer it captured is not asked of the model again.
     let answered: AnsweredRun | null = null;
     const scheduler = createRunScheduler<RunRequest, { request: RunRequest; output: RunOutput }>({
       delayMs: RUN_DELAY_MS,
       key: (request) => runRequestKey(request, answered),
-      execute: async (request) => ({ request, output: await runner.run(request, { onLoadProgress: modelLoadProgressed, onModelReady: modelReady }) }),
+      execute: async (request) => ({
+        request,
+        output: await runner.run(request, { onLoadProgress: downloadProgressed, onModelReady: modelReady, onDenseReferencePending }),
+      }),
       onPending: runStarted,
       onResult: ({ request, output }) => {
         // Set before the store changes: that change re-requests the current state, so a layer chosen while this run
@@ -30,7 +40,7 @@ export function useRunLoop(): void {
         answered = null;
         // The image picker asks for the image; an error banner would only repeat it.
         if (error instanceof NoImageChosenError) runAwaitsImage();
-        else runFailed(error instanceof Error ? error.message : String(error));
+        else failed(error);
       },
     });
     // Subscribing to the whole store is cheap: the scheduler drops requests equal to the newest one.
