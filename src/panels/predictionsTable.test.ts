@@ -46,6 +46,15 @@ describe('predictionsTable', () => {
     await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/predictions-dense-pending.svg');
   });
 
+  test("a long label ('bottom-right', a class of shapes-vit) widens the label column instead of being cut", () => {
+    const svg = predictionsTable({ rows: [{ ...rows[0]!, label: 'bottom-right' }], dense: { klDenseToCurrent: 0, top1Agrees: true }, samples: 1 });
+    const label = svg.querySelector('.row .label')!;
+    expect(label.textContent).toBe("'bottom-right'");
+    const column = Number(/translate\(([\d.]+),/.exec(svg.querySelector('g.rows')!.getAttribute('transform')!)![1]);
+    // Right-aligned at x = -8 from the column's edge; DejaVu Sans Mono glyphs are 0.6 em wide.
+    expect(column - 8 - label.textContent!.length * 11 * 0.6).toBeGreaterThanOrEqual(0);
+  });
+
   test('a classifier names its outputs', () => {
     const svg = predictionsTable({ rows, dense: { klDenseToCurrent: 0, top1Agrees: true }, samples: 1 }, { title: 'Class predictions' });
     expect(svg.querySelector('.panel-title')?.textContent).toBe('Class predictions');

@@ -1,5 +1,5 @@
 import { format, max, scaleLinear } from 'd3';
-import { createPanel, tokenText, type PanelOptions } from './svg';
+import { createPanel, textWidth, tokenText, type PanelOptions } from './svg';
 
 export interface PredictionBar {
   label: string;
@@ -20,7 +20,11 @@ export interface PredictionsPanelData {
 }
 
 const ROW = 22;
-const LABEL_WIDTH = 96;
+/** Narrowest label column; a longer label ('bottom-right', a class of shapes-vit) widens it rather than being cut. */
+const MIN_LABEL_WIDTH = 96;
+const LABEL_FONT_SIZE = 11;
+/** Space between a label and its bar, and left of the longest label. */
+const LABEL_PAD = 8;
 const BAR_WIDTH = 240;
 const TOP = 64;
 /** Extra height for the line saying what the whiskers show. */
@@ -34,7 +38,10 @@ export interface PredictionsTableOptions extends PanelOptions {
 export function predictionsTable(data: PredictionsPanelData, options: PredictionsTableOptions = {}): SVGSVGElement {
   const sampled = data.samples > 1;
   const height = TOP + data.rows.length * ROW + 40 + (sampled ? WHISKER_LEGEND : 0);
-  const svg = createPanel(options, LABEL_WIDTH + BAR_WIDTH + 190, height, options.title ?? 'Next-token predictions');
+  const labelText = (r: PredictionBar) => `'${tokenText(r.label)}'`;
+  const longestLabel = max(data.rows, (r) => textWidth(labelText(r), LABEL_FONT_SIZE)) ?? 0;
+  const labelWidth = Math.max(MIN_LABEL_WIDTH, Math.ceil(longestLabel + 2 * LABEL_PAD));
+  const svg = createPanel(options, labelWidth + BAR_WIDTH + 190, height, options.title ?? 'Next-token predictions');
   const percent = format('.1%');
   const { dense } = data;
   svg.attr('data-dense', dense ? 'ready' : 'pending');
@@ -60,7 +67,7 @@ export function predictionsTable(data: PredictionsPanelData, options: Prediction
   const rows = svg
     .append('g')
     .attr('class', 'rows')
-    .attr('transform', `translate(${LABEL_WIDTH},${TOP})`)
+    .attr('transform', `translate(${labelWidth},${TOP})`)
     .selectAll('g')
     .data(data.rows)
     .join('g')
@@ -73,12 +80,14 @@ export function predictionsTable(data: PredictionsPanelData, options: Prediction
     .text((r) => `'${r.label}': current ${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''}${denseText(r, ', ')}${sampled ? `; ± is the ${spread}` : ''}`);
   rows
     .append('text')
-    .attr('x', -8)
+    .attr('class', 'label')
+    .attr('x', -LABEL_PAD)
     .attr('y', ROW / 2)
     .attr('dy', '0.32em')
     .attr('text-anchor', 'end')
     .attr('font-family', 'DejaVu Sans Mono, monospace')
-    .text((r) => `'${tokenText(r.label)}'`);
+    .attr('font-size', LABEL_FONT_SIZE)
+    .text(labelText);
   rows.append('rect').attr('class', 'current').attr('y', 4).attr('height', ROW - 8).attr('width', (r) => x(r.currentProb)).attr('fill', '#4e79a7');
   // Outline = dense reference, the same convention as the FLOPs panel.
   rows
@@ -109,7 +118,7 @@ export function predictionsTable(data: PredictionsPanelData, options: Prediction
     .text((r) => `${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''}${r.denseProb === null ? '' : ` (${denseText(r, '')})`}`);
 
   const axisY = TOP + data.rows.length * ROW + 4;
-  const axis = svg.append('g').attr('class', 'x-axis').attr('transform', `translate(${LABEL_WIDTH},${axisY})`).attr('font-size', 10).attr('text-anchor', 'middle');
+  const axis = svg.append('g').attr('class', 'x-axis').attr('transform', `translate(${labelWidth},${axisY})`).attr('font-size', 10).attr('text-anchor', 'middle');
   axis.append('line').attr('x2', BAR_WIDTH).attr('stroke', '#555');
   for (const tick of x.ticks(4)) {
     axis.append('line').attr('x1', x(tick)).attr('x2', x(tick)).attr('y2', 4).attr('stroke', '#555');

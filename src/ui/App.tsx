@@ -26,11 +26,12 @@ export function App() {
         <main>
           {controlsHidden && <ActiveSummary />}
           <ViewBar />
-          <div className="panels">
-            {panels.image && <ImagePanel />}
+          {/* Attention, predictions and FLOPs first: the grid shows them side by side (styles.css). */}
+          <div className={panels.attention ? 'panels with-attention' : 'panels'}>
             {panels.attention && <AttentionPanel />}
             {panels.predictions && <PredictionsPanel />}
             {panels.flops && <FlopsPanel />}
+            {panels.image && <ImagePanel />}
             {panels.survival && <SurvivalPanel />}
           </div>
         </main>
