@@ -269,7 +269,10 @@ export async function createRunner(): Promise<Runner> {
       const layer = Math.min(Math.max(0, request.view.layer), config.n_layer - 1);
       const captured = attentionLayersToRead(config, tokens, layer);
       const plan = buildPlan(config, tokens, request.active, { captureLayers: captured });
+      const forwardStarted = performance.now();
       const forward = await engine.forward(plan, ids, { readAttention: captured, pixels });
+      // User Timing entries: they split a toggle's latency in DevTools and in bench/pageTimings.mjs.
+      performance.measure('run: engine forward + readback', { start: forwardStarted });
 
       const denseKey = `${image ? imageKey(request.image.source) : ''}|${ids.join(',')}`;
       let dense = denseCache.get(denseKey);
@@ -281,6 +284,7 @@ export async function createRunner(): Promise<Runner> {
           const probs = ort
             ? softmax((await ort.logits(ids, pixels)).slice(-config.vocab_size))
             : (await engine.forward(buildPlan(config, tokens, []), ids, { pixels })).sampleProbs;
+          performance.measure('run: dense reference', { start: started });
           return { probs, ms: performance.now() - started };
         })();
         denseCache.set(denseKey, dense);
@@ -290,11 +294,14 @@ export async function createRunner(): Promise<Runner> {
       const { tokenLabel } = model.tokenizer;
       const provider = reference ? `onnxruntime-web ${REFERENCE_PROVIDER}` : NO_REFERENCE_PROVIDER;
       const output = (denseProbs: Float32Array | null, denseMs: number): RunOutput => {
+        const started = performance.now();
         const { predictions, comparison } = compareWithDense(denseProbs, forward.sampleProbs, config.vocab_size, tokenLabel);
+        const flops = { current: countFlops(plan), dense: denseReference(plan) };
+        performance.measure('run: FLOP count + comparison', { start: started });
         return {
           tokenLabels: [...imageTokenLabels(config), ...ids.map(tokenLabel)],
           forward,
-          flops: { current: countFlops(plan), dense: denseReference(plan) },
+          flops,
           predictions,
           dense: comparison && { ...comparison, provider, ms: denseMs },
           adapterDescription: gpu.adapterDescription,

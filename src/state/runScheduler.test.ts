@@ -95,4 +95,18 @@ describe('run scheduler', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(events).toEqual(['pending', 'result A']);
   });
+
+  test('a discrete change starts at once, or as soon as the run in flight is done', async () => {
+    const { scheduler, runs, events } = harness();
+    scheduler.request('switch on', { debounce: false });
+    expect(runs.map((r) => r.request)).toEqual(['switch on']);
+    scheduler.request('switch off', { debounce: false });
+    expect(runs).toHaveLength(1);
+    runs[0]?.resolve('on');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs.map((r) => r.request)).toEqual(['switch on', 'switch off']);
+    runs[1]?.resolve('off');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events.filter((e) => e !== 'pending')).toEqual(['result off']);
+  });
 });

@@ -14,7 +14,11 @@ export interface RunSchedulerOptions<Request, Output> {
 }
 
 export interface RunScheduler<Request> {
-  request(request: Request): void;
+  /**
+   * `debounce: false` for a discrete change (a switch, a menu) that no further change is likely to follow at once:
+   * it starts as soon as no run is in flight. Typing and slider drags keep the debounce.
+   */
+  request(request: Request, options?: { debounce: boolean }): void;
   dispose(): void;
 }
 
@@ -46,13 +50,15 @@ export function createRunScheduler<Request, Output>(options: RunSchedulerOptions
   }
 
   return {
-    request(request) {
+    request(request, { debounce } = { debounce: true }) {
       const key = options.key(request);
       if (disposed || key === newestKey) return;
       newestKey = key;
       waiting = { request, key };
       options.onPending();
       clearTimeout(timer);
+      timer = undefined;
+      if (!debounce) return startWaiting();
       timer = setTimeout(() => {
         timer = undefined;
         startWaiting();

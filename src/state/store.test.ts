@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { RgbImage } from '../models/image';
 import type { ImageChoice, ModelInputs, RunOutput } from '../runtime/runner';
 import { activeTechniques, defaultPersistentState, MAX_PROMPT_CHARS } from './persistent';
-import { createPlaygroundStore, runInputKey, runRequestKey, selectModelInputs, selectPersistent, selectRunRequest } from './store';
+import { createPlaygroundStore, isContinuousEdit, runInputKey, runRequestKey, selectModelInputs, selectPersistent, selectRunRequest } from './store';
 import { serializeState } from './urlState';
 
 const evalImage = (item: number, question: string | null = null): ImageChoice => ({ source: { kind: 'eval', item }, question });
@@ -111,6 +111,26 @@ describe('playground store', () => {
     expect(runRequestKey(atLayer(0), viewLayerOnly)).toBe(inputKey);
     store.getState().setPrompt('another input');
     expect(runRequestKey(selectRunRequest(store.getState()), everyLayer)).not.toBe(inputKey);
+  });
+
+  test('a switch or a menu choice runs at once; typing and slider drags are debounced', () => {
+    const store = createPlaygroundStore();
+    const { setPrompt, setTechniqueEnabled, setTechniqueParam, setLayer } = store.getState();
+    const request = () => selectRunRequest(store.getState());
+    const first = request();
+    expect(isContinuousEdit(null, first)).toBe(false);
+    setPrompt('the cat');
+    const typed = request();
+    expect(isContinuousEdit(first, typed)).toBe(true);
+    setTechniqueEnabled('fastv', true);
+    const switched = request();
+    expect(isContinuousEdit(typed, switched)).toBe(false);
+    setTechniqueParam('fastv', 'ratio', 0.7);
+    expect(request().active).not.toEqual(switched.active);
+    expect(isContinuousEdit(switched, request())).toBe(true);
+    const dragged = request();
+    setLayer(1);
+    expect(isContinuousEdit(dragged, request())).toBe(false);
   });
 
   test("a link made on the sender's own image opens on the first eval image, with a note until an image is chosen", () => {

@@ -65,6 +65,21 @@ export function runInputKey(request: RunRequest): string {
   return JSON.stringify({ ...request, view: undefined }, (_key, value: unknown) => (value instanceof Uint8Array ? undefined : value));
 }
 
+/**
+ * Whether the change from `previous` is an edit that more keystrokes or slider steps may follow (the prompt, a
+ * question, a technique's parameters), rather than a switch or a menu choice, which should run at once.
+ */
+export function isContinuousEdit(previous: RunRequest | null, next: RunRequest): boolean {
+  if (!previous) return false;
+  const switchedOn = (request: RunRequest) => request.active.map((t) => t.id).join(' ');
+  const sameChoices =
+    JSON.stringify(previous.modelSource) === JSON.stringify(next.modelSource) &&
+    JSON.stringify(previous.image.source) === JSON.stringify(next.image.source) &&
+    switchedOn(previous) === switchedOn(next) &&
+    previous.view.layer === next.view.layer;
+  return sameChoices;
+}
+
 export const playgroundStore = createPlaygroundStore();
 
 export function usePlayground<T>(selector: (state: PlaygroundState) => T): T {
