@@ -48,7 +48,7 @@ describe('predictionsTable', () => {
 
   test("a long label ('bottom-right', a class of shapes-vit) widens the label column instead of being cut", () => {
     const svg = predictionsTable({ rows: [{ ...rows[0]!, label: 'bottom-right' }], dense: { klDenseToCurrent: 0, top1Agrees: true }, samples: 1 });
-    const label = svg.querySelector('.row .label')!;
+    const label = svg.querySelector('.row > text')!;
     expect(label.textContent).toBe("'bottom-right'");
     const column = Number(/translate\(([\d.]+),/.exec(svg.querySelector('g.rows')!.getAttribute('transform')!)![1]);
     // Right-aligned at x = -8 from the column's edge; DejaVu Sans Mono glyphs are 0.6 em wide.
