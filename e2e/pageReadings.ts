@@ -2,9 +2,13 @@ import { expect, type Page } from '@playwright/test';
 
 /** Readings of the playground page that several end-to-end tests share. */
 
-/** Waits for the run that the last change started to finish (run-status reads 'running' as soon as state changes). */
+/**
+ * Waits for the run that the last change started to finish (run-status reads 'running' as soon as state changes),
+ * and for its dense reference, which a first visit shows after our engine's result.
+ */
 export async function settled(page: Page): Promise<void> {
   await expect(page.getByTestId('run-status')).toHaveText('done');
+  await expect(page.getByTestId('panel-predictions').locator('svg[data-dense="pending"]')).toHaveCount(0);
 }
 
 /** Tokens each layer computed, from the token-survival panel. */

@@ -57,6 +57,49 @@ test('FastV prunes tokens: later layers compute fewer tokens and FLOPs fall', as
   await expect(map).toHaveAttribute('data-pruned-tokens', String(tokens! - fastvDefaultKeep(tokens!)));
 });
 
+test('choosing another layer or head redraws the panels without running the model again', async ({ page }) => {
+  // Every status the page shows from here on: a run would show 'running', however briefly.
+  await page.getByTestId('run-status').evaluate((status) => {
+    const seen: string[] = [];
+    new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+    (window as unknown as { statusesSeen: string[] }).statusesSeen = seen;
+  });
+  const map = page.getByTestId('panel-attention').locator('svg').first();
+  await page.getByTestId('layer-picker').selectOption('1');
+  await expect(map).toHaveAttribute('aria-label', 'Attention, layer 1, mean of heads');
+  await page.getByTestId('head-picker').selectOption('3');
+  await expect(map).toHaveAttribute('aria-label', 'Attention, layer 1, head 3');
+  await page.getByTestId('layer-picker').selectOption('0');
+  await expect(map).toHaveAttribute('aria-label', 'Attention, layer 0, head 3');
+  expect(await page.evaluate(() => (window as unknown as { statusesSeen: string[] }).statusesSeen)).toEqual([]);
+});
+
+test('each panel has a text alternative with its key numbers, a table on request, and buttons named by their panel', async ({ page }) => {
+  await enable(page, 'fastv');
+  const panel = (name: string) => page.getByTestId(`panel-${name}`);
+  await expect(panel('attention').getByRole('img')).toHaveAccessibleDescription(/^Layer 0, mean of heads: \d+ tokens, 0 pruned; \d+ of \d+ causal 16×16 tiles skipped\.$/);
+  await expect(panel('predictions').getByRole('img')).toHaveAccessibleDescription(
+    /^KL\(dense ‖ current\) = \d\.\d{4} nats; top-1 (agrees with|differs from) the dense model\. Top prediction '.+' at \d+\.\d%\.$/,
+  );
+  await expect(panel('flops').getByRole('img', { name: 'FLOPs per layer' })).toHaveAccessibleDescription(
+    /^Total [\d.,]+ MFLOP now vs [\d.,]+ MFLOP dense \(\d+\.\d% saved\)\.$/,
+  );
+  await expect(panel('survival').getByRole('img')).toHaveAccessibleDescription(/^(\d+) input tokens; the last layer computes \d+ of them\.$/);
+
+  await panel('flops').getByRole('button', { name: 'Show as table' }).click();
+  const table = panel('flops').getByRole('table', { name: 'FLOPs per layer' });
+  // A header row, then recall-lm's two layers and its LM head.
+  await expect(table.getByRole('row')).toHaveCount(4);
+  await expect(table.getByRole('row').nth(1)).toContainText(/^L0/);
+  await panel('flops').getByRole('button', { name: 'Hide table' }).click();
+  await expect(table).toHaveCount(0);
+
+  for (const title of ['Next-token predictions', 'FLOPs per layer', 'Token survival per layer']) {
+    for (const format of ['SVG', 'PNG']) await expect(page.getByRole('button', { name: `Download ${title} as ${format}` })).toHaveCount(1);
+  }
+  await expect(page.getByRole('button', { name: 'Reset FastV token pruning to defaults' })).toHaveCount(1);
+});
+
 test('attention dropout runs seeded Monte-Carlo samples, reproducibly', async ({ page }) => {
   await enable(page, 'attention-dropout');
   const predictions = page.getByTestId('panel-predictions');

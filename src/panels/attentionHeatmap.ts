@@ -194,7 +194,7 @@ function maskedLabels(data: AttentionMapData): string[] {
 }
 
 /** How the attention mask reads in the panel's words. */
-function maskName(data: AttentionMapData): string {
+export function maskName(data: AttentionMapData): string {
   if (data.visiblePrefix === 0) return 'causal';
   return data.visiblePrefix >= data.tokens.length ? 'bidirectional' : 'prefix-LM';
 }

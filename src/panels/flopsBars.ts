@@ -35,7 +35,7 @@ export interface FlopsPanelData {
 const MARGIN = { top: 36, right: 170, bottom: 64, left: 64 };
 const PLOT_HEIGHT = 220;
 
-function total(split: FlopSplit): number {
+export function total(split: FlopSplit): number {
   return sum(FLOP_PARTS, (part) => split[part] ?? 0);
 }
 

@@ -8,3 +8,4 @@ export { predictionsTable, type PredictionBar, type PredictionsPanelData, type P
 export { tokenSurvival, type TokenSurvivalData } from './tokenSurvival';
 export { timingBadge } from './timingBadge';
 export type { PanelOptions } from './svg';
+export { attentionText, flopsText, imageText, predictionsText, survivalText, type PanelText } from './panelText';

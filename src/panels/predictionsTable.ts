@@ -1,9 +1,10 @@
 import { format, max, scaleLinear } from 'd3';
-import { createPanel, tokenText, type PanelOptions } from './svg';
+import { createPanel, textWidth, tokenText, type PanelOptions } from './svg';
 
 export interface PredictionBar {
   label: string;
-  denseProb: number;
+  /** null while the dense reference is still loading. */
+  denseProb: number | null;
   currentProb: number;
   /** Population standard deviation (ddof = 0) of the current probability across Monte-Carlo samples (0 without dropout). */
   currentStd: number;
@@ -12,14 +13,18 @@ export interface PredictionBar {
 export interface PredictionsPanelData {
   /** Top-k next tokens, sorted by current probability. */
   rows: PredictionBar[];
-  klDenseToCurrent: number;
-  top1Agrees: boolean;
+  /** null while the dense reference is still loading: the current bars are drawn alone. */
+  dense: { klDenseToCurrent: number; top1Agrees: boolean } | null;
   /** Monte-Carlo samples behind the current probabilities; the ±std whisker is drawn when more than one. */
   samples: number;
 }
 
 const ROW = 22;
-const LABEL_WIDTH = 96;
+/** Narrowest label column; a longer label ('bottom-right', a class of shapes-vit) widens it rather than being cut. */
+const MIN_LABEL_WIDTH = 96;
+const LABEL_FONT_SIZE = 11;
+/** Space between a label and its bar, and left of the longest label. */
+const LABEL_PAD = 8;
 const BAR_WIDTH = 240;
 const TOP = 64;
 /** Extra height for the line saying what the whiskers show. */
@@ -33,54 +38,65 @@ export interface PredictionsTableOptions extends PanelOptions {
 export function predictionsTable(data: PredictionsPanelData, options: PredictionsTableOptions = {}): SVGSVGElement {
   const sampled = data.samples > 1;
   const height = TOP + data.rows.length * ROW + 40 + (sampled ? WHISKER_LEGEND : 0);
-  const svg = createPanel(options, LABEL_WIDTH + BAR_WIDTH + 190, height, options.title ?? 'Next-token predictions');
+  const labelText = (r: PredictionBar) => `'${tokenText(r.label)}'`;
+  const longestLabel = max(data.rows, (r) => textWidth(labelText(r), LABEL_FONT_SIZE)) ?? 0;
+  const labelWidth = Math.max(MIN_LABEL_WIDTH, Math.ceil(longestLabel + 2 * LABEL_PAD));
+  const svg = createPanel(options, labelWidth + BAR_WIDTH + 190, height, options.title ?? 'Next-token predictions');
   const percent = format('.1%');
+  const { dense } = data;
+  svg.attr('data-dense', dense ? 'ready' : 'pending');
+  const samplesNote = sampled ? ` · mean ± std over ${data.samples} samples` : '';
   svg
     .append('text')
     .attr('class', 'kl')
     .attr('x', 8)
     .attr('y', 38)
-    .text(`KL(dense ‖ current) = ${format('.4f')(data.klDenseToCurrent)} nats`);
-  svg
-    .append('text')
-    .attr('class', 'top1')
-    .attr('x', 8)
-    .attr('y', 54)
-    .attr('data-agrees', String(data.top1Agrees))
-    .attr('fill', data.top1Agrees ? '#1b6e2e' : '#a01c1c')
-    .text(`Top-1 ${data.top1Agrees ? 'agrees with' : 'differs from'} the dense model${sampled ? ` · mean ± std over ${data.samples} samples` : ''}`);
+    .text(dense ? `KL(dense ‖ current) = ${format('.4f')(dense.klDenseToCurrent)} nats` : 'KL(dense ‖ current): waiting for the dense reference…');
+  const top1 = svg.append('text').attr('class', 'top1').attr('x', 8).attr('y', 54);
+  if (dense) {
+    top1
+      .attr('data-agrees', String(dense.top1Agrees))
+      .attr('fill', dense.top1Agrees ? '#1b6e2e' : '#a01c1c')
+      .text(`Top-1 ${dense.top1Agrees ? 'agrees with' : 'differs from'} the dense model${samplesNote}`);
+  } else {
+    top1.attr('fill', '#555').text(`Our engine's result; the dense one follows${samplesNote}`);
+  }
 
-  const top = max(data.rows, (r) => Math.max(r.denseProb, r.currentProb + (sampled ? r.currentStd : 0))) ?? 0;
+  const top = max(data.rows, (r) => Math.max(r.denseProb ?? 0, r.currentProb + (sampled ? r.currentStd : 0))) ?? 0;
   const x = scaleLinear().domain([0, Math.min(1, top > 0 ? top : 1)]).nice().range([0, BAR_WIDTH]);
   const rows = svg
     .append('g')
     .attr('class', 'rows')
-    .attr('transform', `translate(${LABEL_WIDTH},${TOP})`)
+    .attr('transform', `translate(${labelWidth},${TOP})`)
     .selectAll('g')
     .data(data.rows)
     .join('g')
     .attr('class', 'row')
     .attr('transform', (_, i) => `translate(0,${i * ROW})`);
   const spread = `population standard deviation (ddof = 0) over ${data.samples} samples`;
+  const denseText = (r: PredictionBar, separator: string) => (r.denseProb === null ? '' : `${separator}dense ${percent(r.denseProb)}`);
   rows
     .append('title')
-    .text((r) => `'${r.label}': current ${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''}, dense ${percent(r.denseProb)}${sampled ? `; ± is the ${spread}` : ''}`);
+    .text((r) => `'${r.label}': current ${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''}${denseText(r, ', ')}${sampled ? `; ± is the ${spread}` : ''}`);
   rows
     .append('text')
-    .attr('x', -8)
+    .attr('class', 'label')
+    .attr('x', -LABEL_PAD)
     .attr('y', ROW / 2)
     .attr('dy', '0.32em')
     .attr('text-anchor', 'end')
     .attr('font-family', 'DejaVu Sans Mono, monospace')
-    .text((r) => `'${tokenText(r.label)}'`);
+    .attr('font-size', LABEL_FONT_SIZE)
+    .text(labelText);
   rows.append('rect').attr('class', 'current').attr('y', 4).attr('height', ROW - 8).attr('width', (r) => x(r.currentProb)).attr('fill', '#4e79a7');
   // Outline = dense reference, the same convention as the FLOPs panel.
   rows
+    .filter((r) => r.denseProb !== null)
     .append('rect')
     .attr('class', 'dense')
     .attr('y', 2)
     .attr('height', ROW - 4)
-    .attr('width', (r) => x(r.denseProb))
+    .attr('width', (r) => x(r.denseProb ?? 0))
     .attr('fill', 'none')
     .attr('stroke', '#333')
     .attr('stroke-dasharray', '3,2');
@@ -99,10 +115,10 @@ export function predictionsTable(data: PredictionsPanelData, options: Prediction
     .attr('y', ROW / 2)
     .attr('dy', '0.32em')
     .attr('font-size', 10)
-    .text((r) => `${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''} (dense ${percent(r.denseProb)})`);
+    .text((r) => `${percent(r.currentProb)}${sampled ? ` ± ${percent(r.currentStd)}` : ''}${r.denseProb === null ? '' : ` (${denseText(r, '')})`}`);
 
   const axisY = TOP + data.rows.length * ROW + 4;
-  const axis = svg.append('g').attr('class', 'x-axis').attr('transform', `translate(${LABEL_WIDTH},${axisY})`).attr('font-size', 10).attr('text-anchor', 'middle');
+  const axis = svg.append('g').attr('class', 'x-axis').attr('transform', `translate(${labelWidth},${axisY})`).attr('font-size', 10).attr('text-anchor', 'middle');
   axis.append('line').attr('x2', BAR_WIDTH).attr('stroke', '#555');
   for (const tick of x.ticks(4)) {
     axis.append('line').attr('x1', x(tick)).attr('x2', x(tick)).attr('y2', 4).attr('stroke', '#555');

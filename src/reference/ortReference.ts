@@ -24,37 +24,84 @@ const TEXT_INPUT = 'input_ids';
 const IMAGE_INPUT = 'pixel_values';
 const OUTPUT_NAME = 'logits';
 
+/** Bytes downloaded so far of what the reference needs before it can run, and their total. */
+export interface ReferenceDownload {
+  loadedBytes: number;
+  totalBytes: number;
+}
+
+/**
+ * Bytes of onnxruntime-web's WebAssembly binary the wasm provider still has to download on this page: the size of
+ * the build's file (vite.config.ts reads it), or 0 once it was fetched. At 14 MB it is most of a first visit's bytes.
+ */
+export function ortRuntimeBytesToFetch(): number {
+  return wasmBinary ? 0 : __ORT_WASM_BYTES__;
+}
+
 /**
  * Loads the smallest onnxruntime-web build for the provider, on demand so the page renders before it arrives:
  * the wasm-only build (14 MB wasm) for 'wasm', the JSEP build (28 MB) only when the WebGPU provider is wanted.
  * Each build fetches its WebAssembly binary at run time; importing it with ?url makes Vite serve it in dev and
  * emit it into the build, so the page never reaches for a CDN and works offline.
  */
-async function loadOrt(provider: OrtProvider): Promise<typeof Ort> {
-  const ort = await loadOrtBuild(provider);
+async function loadOrt(provider: OrtProvider, onProgress?: (download: ReferenceDownload) => void): Promise<typeof Ort> {
+  const ort = await loadOrtBuild(provider, onProgress);
   // One thread: multi-threaded wasm needs SharedArrayBuffer, i.e. a cross-origin-isolated page (COOP/COEP
   // headers), which static hosting of the page cannot promise.
   ort.env.wasm.numThreads = 1;
   return ort;
 }
 
-async function loadOrtBuild(provider: OrtProvider): Promise<typeof Ort> {
+/** The wasm provider's binary, fetched once per page (every model's reference shares it). */
+let wasmBinary: Promise<Uint8Array> | undefined;
+
+async function loadOrtBuild(provider: OrtProvider, onProgress?: (download: ReferenceDownload) => void): Promise<typeof Ort> {
   // Under Node (Vitest) `onnxruntime-web` resolves to ORT's Node build, which reads its own wasm from node_modules.
   if (import.meta.env.SSR) return import('onnxruntime-web');
-  const [ort, wasmUrl] =
-    provider === 'wasm'
-      ? await Promise.all([import('onnxruntime-web/wasm'), import('onnxruntime-web/ort-wasm-simd-threaded.wasm?url')])
-      : await Promise.all([import('onnxruntime-web'), import('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url')]);
+  if (provider === 'wasm') {
+    const [ort, wasmUrl] = await Promise.all([import('onnxruntime-web/wasm'), import('onnxruntime-web/ort-wasm-simd-threaded.wasm?url')]);
+    // Fetched here rather than by ORT so that the page's progress bar can count its bytes.
+    wasmBinary ??= fetchWithProgress(wasmUrl.default, onProgress).catch((error: unknown) => {
+      wasmBinary = undefined;
+      throw new OrtReferenceError(`onnxruntime-web's WebAssembly binary could not be downloaded: ${describe(error)}`, { cause: error });
+    });
+    ort.env.wasm.wasmBinary = await wasmBinary;
+    return ort;
+  }
+  const [ort, wasmUrl] = await Promise.all([import('onnxruntime-web'), import('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url')]);
   ort.env.wasm.wasmPaths = { wasm: wasmUrl.default };
   return ort;
 }
 
+async function fetchWithProgress(url: string, onProgress?: (download: ReferenceDownload) => void): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status} ${response.statusText}`);
+  // Content-Length counts compressed bytes where the server compresses; the build's file size is what the body holds.
+  const totalBytes = __ORT_WASM_BYTES__;
+  const chunks: Uint8Array[] = [];
+  let loadedBytes = 0;
+  const reader = response.body.getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    chunks.push(chunk.value);
+    loadedBytes += chunk.value.byteLength;
+    onProgress?.({ loadedBytes, totalBytes: Math.max(totalBytes, loadedBytes) });
+  }
+  const bytes = new Uint8Array(loadedBytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  onProgress?.({ loadedBytes, totalBytes: loadedBytes });
+  return bytes;
+}
+
 export async function createOrtReference(
   modelBytes: Uint8Array,
-  options: { provider: OrtProvider },
+  options: { provider: OrtProvider; onDownloadProgress?(download: ReferenceDownload): void },
 ): Promise<OrtReference> {
   const { provider } = options;
-  const ort = await loadOrt(provider);
+  const ort = await loadOrt(provider, options.onDownloadProgress);
   let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(modelBytes, { executionProviders: [provider] });

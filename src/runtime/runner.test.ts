@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig, readsPreprocessorConfig } from '../models/config';
 import { createTokenizer, labelTokenizer } from '../models/tokenizer';
 import type { RgbImage } from '../models/image';
-import { compareWithDense, imageTokenLabels, modelInput, NoImageChosenError, patchesPerLayer, readEvalSet, readPromptItems, type RunRequest } from './runner';
+import { attentionLayersToRead, compareWithDense, imageTokenLabels, modelInput, NoImageChosenError, patchesPerLayer, readEvalSet, readPromptItems, type RunRequest } from './runner';
 
 /** A bundled model's parts as the loader makes them, read from public/models/ (no GPU, no fetch). */
 function bundled(name: string) {
@@ -18,20 +18,26 @@ describe('comparing the current prediction with the dense reference', () => {
   it('averages Monte-Carlo samples, reports their spread, KL(dense‖current) and top-1 agreement', () => {
     const dense = Float32Array.from([0.5, 0.3, 0.2]);
     const samples = Float32Array.from([0.6, 0.2, 0.2, /**/ 0.2, 0.6, 0.2]);
-    const { predictions, klDenseToCurrent, top1Agrees } = compareWithDense(dense, samples, 3, String);
+    const { predictions, comparison } = compareWithDense(dense, samples, 3, String);
     expect(predictions.map((p) => p.tokenId)).toEqual([0, 1, 2]); // means 0.4, 0.4, 0.2: tie → lower id first
     expect(predictions[0]!.currentProb).toBeCloseTo(0.4);
     expect(predictions[0]!.currentStd).toBeCloseTo(0.2);
     expect(predictions[2]!.currentStd).toBeCloseTo(0);
-    expect(klDenseToCurrent).toBeCloseTo(0.5 * Math.log(0.5 / 0.4) + 0.3 * Math.log(0.3 / 0.4), 6);
-    expect(top1Agrees).toBe(true);
+    expect(comparison?.klDenseToCurrent).toBeCloseTo(0.5 * Math.log(0.5 / 0.4) + 0.3 * Math.log(0.3 / 0.4), 6);
+    expect(comparison?.top1Agrees).toBe(true);
   });
 
   it('is zero KL and agreeing for identical distributions', () => {
     const p = Float32Array.from([0.1, 0.7, 0.2]);
-    const { klDenseToCurrent, top1Agrees } = compareWithDense(p, p, 3, String);
-    expect(klDenseToCurrent).toBeCloseTo(0, 9);
-    expect(top1Agrees).toBe(true);
+    const { comparison } = compareWithDense(p, p, 3, String);
+    expect(comparison?.klDenseToCurrent).toBeCloseTo(0, 9);
+    expect(comparison?.top1Agrees).toBe(true);
+  });
+
+  it('ranks the current distribution alone while the dense reference is still loading', () => {
+    const { predictions, comparison } = compareWithDense(null, Float32Array.from([0.2, 0.5, 0.3]), 3, String);
+    expect(predictions.map((p) => [p.tokenId, p.denseProb])).toEqual([[1, null], [2, null], [0, null]]);
+    expect(comparison).toBeNull();
   });
 });
 
@@ -136,5 +142,20 @@ describe("a text model's eval prompts", () => {
       items: [],
       notices: ["recall-lm's eval.json is not a set of prompts this page can read (item 0 is not {task, length, depth, prompt, answer} with a text prompt and answer), so no eval prompts are offered."],
     });
+  });
+});
+
+describe('the attention a run reads back', () => {
+  const gpt2Shape = { n_layer: 4, n_head: 4 };
+
+  it('is every layer while they fit 16 MiB, so choosing a layer only redraws', () => {
+    expect(attentionLayersToRead(gpt2Shape, 40, 2)).toEqual([0, 1, 2, 3]);
+    // 4 layers × 4 heads × 512² × 4 bytes = 16 MiB exactly.
+    expect(attentionLayersToRead(gpt2Shape, 512, 2)).toEqual([0, 1, 2, 3]);
+  });
+
+  it("is only the view's layer for longer inputs", () => {
+    expect(attentionLayersToRead(gpt2Shape, 513, 2)).toEqual([2]);
+    expect(attentionLayersToRead(gpt2Shape, 1024, 0)).toEqual([0]);
   });
 });

@@ -14,11 +14,11 @@ import type { TransformerConfig } from '../models/config';
 import { pixelValues, type RgbImage } from '../models/image';
 import { loadModel, type LoadedModel } from '../models/loadModel';
 import { openModelCache } from '../models/modelCache';
-import type { LoadProgress } from '../models/modelFiles';
 import { modelSourceKey, type ModelSource } from '../models/modelSource';
-import { createOrtReference, type OrtReference } from '../reference/ortReference';
+import { createOrtReference, ortRuntimeBytesToFetch, type OrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
 import type { ActiveTechnique } from '../techniques/types';
+import { DownloadTally, type DownloadProgress } from './downloads';
 
 /** An image the user chose from their computer, already cut and scaled to the model's input (see ui/imageFile.ts). */
 export interface UploadedImage {
@@ -101,7 +101,8 @@ export interface ImageRunOutput {
 export interface PredictionRow {
   tokenId: number;
   label: string;
-  denseProb: number;
+  /** null while the dense reference is still loading. */
+  denseProb: number | null;
   currentProb: number;
   currentStd: number;
 }
@@ -113,9 +114,11 @@ export interface RunOutput {
   /** The FLOP counter's report of the plan that ran, and of its dense twin (every technique off). */
   flops: { current: FlopReport; dense: FlopReport };
   predictions: PredictionRow[];
-  klDenseToCurrent: number;
-  top1Agrees: boolean;
-  denseReference: { provider: string; ms: number };
+  /**
+   * How the output compares with the dense reference. null on a first visit while onnxruntime-web still downloads:
+   * the output is shown without it, and completed once it arrives (RunEvents.onDenseReferencePending).
+   */
+  dense: DenseComparison | null;
   adapterDescription: string;
   /** What the user should know about the loaded model (no ONNX export, files kept in memory only, …). */
   modelNotices: string[];
@@ -123,11 +126,27 @@ export interface RunOutput {
   image: ImageRunOutput | null;
 }
 
+export interface DenseComparison {
+  klDenseToCurrent: number;
+  top1Agrees: boolean;
+  /** What computed the dense output, and how long it took. */
+  provider: string;
+  ms: number;
+}
+
 export interface RunEvents {
-  /** Called while the request's model downloads (not at all when it is already loaded). */
-  onLoadProgress?(progress: LoadProgress): void;
+  /**
+   * Called while the request's model downloads, and then onnxruntime-web for its dense reference (not at all when
+   * both are loaded). The runtime's download may go on after run() resolved.
+   */
+  onLoadProgress?(progress: DownloadProgress): void;
   /** Called once the request's model is loaded, before the forward pass (which may still fail on its input). */
   onModelReady?(inputs: ModelInputs): void;
+  /**
+   * Called when run() resolves with `dense: null`, the reference still loading: `complete` is the same output with
+   * the comparison, or the reference's failure.
+   */
+  onDenseReferencePending?(complete: Promise<RunOutput>): void;
 }
 
 /**
@@ -145,6 +164,14 @@ export interface Runner {
 }
 
 const TOP_K = 8;
+/**
+ * Most bytes of attention probabilities one run reads back. Every layer's fits for short inputs (a 4-layer, 4-head
+ * model reads all 4 layers up to 512 tokens), so choosing another layer or head only redraws. Past it only the
+ * view's layer is read, and choosing another layer runs the model again: the engine reads captures back within
+ * the forward pass, so reading the other layers later is not an option, and all four layers of a 1024-token input
+ * would hold 64 MiB on the GPU, in the readback and in the page for as long as the output is shown.
+ */
+const ATTENTION_READBACK_BUDGET_BYTES = 16 * 2 ** 20;
 /** Without an ONNX export the dense column is our own engine with every technique off: not independent, but still the baseline the techniques are measured against. */
 /** On CPU adapters ORT's WebGPU provider is ~100× slower than its wasm one (../shared/platform.md). */
 const REFERENCE_PROVIDER = 'wasm';
@@ -161,11 +188,16 @@ interface ActiveModel {
    * its first forward pass: compiling ORT's wasm takes seconds, and our first result should not wait for it.
    */
   reference: Promise<OrtReference> | null;
+  /** Until the reference has loaded (or failed), runs answer without waiting for it. */
+  referenceLoading: boolean;
   notices: string[];
   evalSet: EvalSet;
   inputs: ModelInputs;
-  /** Dense output-row probabilities by input, so toggling a technique does not rerun the reference. */
-  denseCache: Map<string, { probs: Float32Array; ms: number }>;
+  /**
+   * Dense output-row probabilities by input, so toggling a technique does not rerun the reference. Promises, so runs
+   * on one input while the reference loads share its one computation.
+   */
+  denseCache: Map<string, Promise<{ probs: Float32Array; ms: number }>>;
 }
 
 /** An image model's eval items: as the harness reads them (ids, answer id), and as the picker shows them. */
@@ -196,11 +228,15 @@ export async function createRunner(): Promise<Runner> {
       if (pending.key === key) return pending;
     }
     loading = (async () => {
+      const downloads = new DownloadTally(ortRuntimeBytesToFetch(), (progress) => events.onLoadProgress?.(progress));
       // A failed load throws before `active` changes, so the previous model keeps working.
-      const model = await loadModel(source, { cache, limits: gpu.device.limits, onProgress: events.onLoadProgress });
+      const model = await loadModel(source, { cache, limits: gpu.device.limits, onProgress: (progress) => downloads.model(progress) });
       const evalSet = readEvalSet(model);
       const prompts = readPromptItems(model);
-      const reference = model.onnx ? createOrtReference(model.onnx, { provider: REFERENCE_PROVIDER }) : null;
+      const reference = model.onnx
+        ? createOrtReference(model.onnx, { provider: REFERENCE_PROVIDER, onDownloadProgress: (progress) => downloads.reference(progress) })
+        : null;
+      if (!reference) downloads.noReference();
       const notices = [...model.notices, ...(reference ? [] : [NO_REFERENCE_NOTICE]), ...prompts.notices];
       const engine = new TransformerEngine(context, model.config, model.weights);
       const inputs: ModelInputs = {
@@ -213,7 +249,11 @@ export async function createRunner(): Promise<Runner> {
         countTextTokens: (text) => model.tokenizer.encode(text).length,
         shape: { n_layer: model.config.n_layer, n_head: model.config.n_head },
       };
-      const next: ActiveModel = { key, model, engine, reference, notices, evalSet, inputs, denseCache: new Map() };
+      const next: ActiveModel = { key, model, engine, reference, referenceLoading: reference !== null, notices, evalSet, inputs, denseCache: new Map() };
+      void reference?.then(
+        () => (next.referenceLoading = false),
+        () => (next.referenceLoading = false),
+      );
       if (active) disposeModel(active);
       active = next;
       return next;
@@ -228,38 +268,62 @@ export async function createRunner(): Promise<Runner> {
   return {
     lost,
     async run(request, events = {}) {
-      const { model, engine, reference, notices, evalSet, inputs, denseCache } = await modelFor(request.modelSource, events);
+      const active = await modelFor(request.modelSource, events);
+      const { model, engine, reference, notices, evalSet, inputs, denseCache } = active;
       events.onModelReady?.(inputs);
       const { config } = model;
       const { ids, pixels, image } = modelInput(model, evalSet, request);
       const tokens = config.imageTokens + ids.length;
       const layer = Math.min(Math.max(0, request.view.layer), config.n_layer - 1);
-      const plan = buildPlan(config, tokens, request.active, { captureLayers: [layer] });
-      const forward = await engine.forward(plan, ids, { readAttention: [layer], pixels });
+      const captured = attentionLayersToRead(config, tokens, layer);
+      const plan = buildPlan(config, tokens, request.active, { captureLayers: captured });
+      const forwardStarted = performance.now();
+      const forward = await engine.forward(plan, ids, { readAttention: captured, pixels });
+      // User Timing entries: they split a toggle's latency in DevTools and in bench/pageTimings.mjs.
+      performance.measure('run: engine forward + readback', { start: forwardStarted });
 
       const denseKey = `${image ? imageKey(request.image.source) : ''}|${ids.join(',')}`;
       let dense = denseCache.get(denseKey);
       if (!dense) {
-        const ort = reference ? await reference : null;
-        const started = performance.now();
-        // ORT answers one row per text token (or one for a classifier); the output row is the last.
-        const probs = ort
-          ? softmax((await ort.logits(ids, pixels)).slice(-config.vocab_size))
-          : (await engine.forward(buildPlan(config, tokens, []), ids, { pixels })).sampleProbs;
-        dense = { probs, ms: performance.now() - started };
+        dense = (async () => {
+          const ort = reference ? await reference : null;
+          const started = performance.now();
+          // ORT answers one row per text token (or one for a classifier); the output row is the last.
+          const probs = ort
+            ? softmax((await ort.logits(ids, pixels)).slice(-config.vocab_size))
+            : (await engine.forward(buildPlan(config, tokens, []), ids, { pixels })).sampleProbs;
+          performance.measure('run: dense reference', { start: started });
+          return { probs, ms: performance.now() - started };
+        })();
         denseCache.set(denseKey, dense);
+        // A failure is reported by the run that awaits it; the next run on this input tries again.
+        dense.catch(() => denseCache.delete(denseKey));
       }
       const { tokenLabel } = model.tokenizer;
-      return {
-        tokenLabels: [...imageTokenLabels(config), ...ids.map(tokenLabel)],
-        forward,
-        flops: { current: countFlops(plan), dense: denseReference(plan) },
-        ...compareWithDense(dense.probs, forward.sampleProbs, config.vocab_size, tokenLabel),
-        denseReference: { provider: reference ? `onnxruntime-web ${REFERENCE_PROVIDER}` : NO_REFERENCE_PROVIDER, ms: dense.ms },
-        adapterDescription: gpu.adapterDescription,
-        modelNotices: notices,
-        image: image && { ...image, patchesPerLayer: patchesPerLayer(forward.layerPositions, image.grid ** 2) },
+      const provider = reference ? `onnxruntime-web ${REFERENCE_PROVIDER}` : NO_REFERENCE_PROVIDER;
+      const output = (denseProbs: Float32Array | null, denseMs: number): RunOutput => {
+        const started = performance.now();
+        const { predictions, comparison } = compareWithDense(denseProbs, forward.sampleProbs, config.vocab_size, tokenLabel);
+        const flops = { current: countFlops(plan), dense: denseReference(plan) };
+        performance.measure('run: FLOP count + comparison', { start: started });
+        return {
+          tokenLabels: [...imageTokenLabels(config), ...ids.map(tokenLabel)],
+          forward,
+          flops,
+          predictions,
+          dense: comparison && { ...comparison, provider, ms: denseMs },
+          adapterDescription: gpu.adapterDescription,
+          modelNotices: notices,
+          image: image && { ...image, patchesPerLayer: patchesPerLayer(forward.layerPositions, image.grid ** 2) },
+        };
       };
+      if (active.referenceLoading && events.onDenseReferencePending) {
+        // A first visit: onnxruntime-web is still downloading (14 MB), and our engine's result need not wait for it.
+        events.onDenseReferencePending(dense.then(({ probs, ms }) => output(probs, ms)));
+        return output(null, 0);
+      }
+      const { probs, ms } = await dense;
+      return output(probs, ms);
     },
     dispose() {
       if (active) disposeModel(active);
@@ -267,6 +331,15 @@ export async function createRunner(): Promise<Runner> {
       gpu.device.destroy();
     },
   };
+}
+
+/**
+ * The layers whose attention a run reads back: every layer while they fit ATTENTION_READBACK_BUDGET_BYTES (counted
+ * at the input's length: pruning only makes later layers smaller), else only the view's.
+ */
+export function attentionLayersToRead(config: Pick<TransformerConfig, 'n_layer' | 'n_head'>, tokens: number, viewLayer: number): number[] {
+  const everyLayerBytes = config.n_layer * config.n_head * tokens ** 2 * Float32Array.BYTES_PER_ELEMENT;
+  return everyLayerBytes <= ATTENTION_READBACK_BUDGET_BYTES ? Array.from({ length: config.n_layer }, (_, l) => l) : [viewLayer];
 }
 
 /** The eval set of an image model (empty for text models and image models without eval.json). */
@@ -371,16 +444,20 @@ export function patchesPerLayer(layerPositions: readonly Int32Array[], patches: 
   return layerPositions.map((positions) => positions.filter((position) => position < patches));
 }
 
-/** Top-k of the current (Monte-Carlo mean) distribution next to the dense one, with KL(dense‖current) and top-1 agreement. */
-export function compareWithDense(denseProbs: Float32Array, sampleProbs: Float32Array, vocab: number, tokenLabel: (id: number) => string) {
+/**
+ * Top-k of the current (Monte-Carlo mean) distribution next to the dense one, with KL(dense‖current) and top-1
+ * agreement; without the dense distribution (still loading) the top-k alone.
+ */
+export function compareWithDense(denseProbs: Float32Array | null, sampleProbs: Float32Array, vocab: number, tokenLabel: (id: number) => string) {
   const { mean, std } = sampleStatistics(sampleProbs, vocab);
   const order = Array.from(mean.keys()).sort((a, b) => mean[b]! - mean[a]! || a - b);
   const predictions: PredictionRow[] = order.slice(0, TOP_K).map((tokenId) => ({
     tokenId,
     label: tokenLabel(tokenId),
-    denseProb: denseProbs[tokenId]!,
+    denseProb: denseProbs ? denseProbs[tokenId]! : null,
     currentProb: mean[tokenId]!,
     currentStd: std[tokenId]!,
   }));
-  return { predictions, klDenseToCurrent: klDivergence(denseProbs, mean), top1Agrees: order[0] === argmax(denseProbs) };
+  const comparison = denseProbs && { klDenseToCurrent: klDivergence(denseProbs, mean), top1Agrees: order[0] === argmax(denseProbs) };
+  return { predictions, comparison };
 }

@@ -7,12 +7,12 @@ interface Pending {
   reject(error: Error): void;
 }
 
-function harness() {
+function harness(key: (request: string) => string = (request) => request) {
   const runs: Pending[] = [];
   const events: string[] = [];
   const scheduler = createRunScheduler<string, string>({
     delayMs: 200,
-    key: (request) => request,
+    key,
     execute: (request) =>
       new Promise<string>((resolve, reject) => {
         runs.push({ request, resolve, reject });
@@ -83,5 +83,30 @@ describe('run scheduler', () => {
     scheduler.dispose();
     await vi.advanceTimersByTimeAsync(500);
     expect(runs).toHaveLength(1);
+  });
+
+  test('keys a request when it arrives, so a key that changes meanwhile does not drop its result', async () => {
+    let suffix = '';
+    const { scheduler, runs, events } = harness((request) => request + suffix);
+    scheduler.request('a');
+    suffix = ' (answered)';
+    await vi.advanceTimersByTimeAsync(200);
+    runs[0]?.resolve('A');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events).toEqual(['pending', 'result A']);
+  });
+
+  test('a discrete change starts at once, or as soon as the run in flight is done', async () => {
+    const { scheduler, runs, events } = harness();
+    scheduler.request('switch on', { debounce: false });
+    expect(runs.map((r) => r.request)).toEqual(['switch on']);
+    scheduler.request('switch off', { debounce: false });
+    expect(runs).toHaveLength(1);
+    runs[0]?.resolve('on');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs.map((r) => r.request)).toEqual(['switch on', 'switch off']);
+    runs[1]?.resolve('off');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events.filter((e) => e !== 'pending')).toEqual(['result off']);
   });
 });

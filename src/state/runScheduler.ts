@@ -14,21 +14,25 @@ export interface RunSchedulerOptions<Request, Output> {
 }
 
 export interface RunScheduler<Request> {
-  request(request: Request): void;
+  /**
+   * `debounce: false` for a discrete change (a switch, a menu) that no further change is likely to follow at once:
+   * it starts as soon as no run is in flight. Typing and slider drags keep the debounce.
+   */
+  request(request: Request, options?: { debounce: boolean }): void;
   dispose(): void;
 }
 
 export function createRunScheduler<Request, Output>(options: RunSchedulerOptions<Request, Output>): RunScheduler<Request> {
   let newestKey: string | null = null;
-  let waiting: Request | null = null;
+  // The key is taken when a request arrives: it may depend on the output on show, which changes meanwhile.
+  let waiting: { request: Request; key: string } | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight = false;
   let disposed = false;
 
   function startWaiting(): void {
     if (inFlight || waiting === null || disposed) return;
-    const request = waiting;
-    const key = options.key(request);
+    const { request, key } = waiting;
     waiting = null;
     inFlight = true;
     options.execute(request).then(
@@ -46,13 +50,15 @@ export function createRunScheduler<Request, Output>(options: RunSchedulerOptions
   }
 
   return {
-    request(request) {
+    request(request, { debounce } = { debounce: true }) {
       const key = options.key(request);
       if (disposed || key === newestKey) return;
       newestKey = key;
-      waiting = request;
+      waiting = { request, key };
       options.onPending();
       clearTimeout(timer);
+      timer = undefined;
+      if (!debounce) return startWaiting();
       timer = setTimeout(() => {
         timer = undefined;
         startWaiting();

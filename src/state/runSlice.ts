@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { LoadProgress } from '../models/modelFiles';
+import type { DownloadProgress } from '../runtime/downloads';
 import type { ModelInputs, RunOutput, RunRequest } from '../runtime/runner';
 import { fittedToModel } from './loadedModel';
 import type { PlaygroundState } from './types';
@@ -14,8 +14,6 @@ export interface RunState {
   /** The request `output` answered: after a failed run, the panels name these settings as the last good run's. */
   outputRequest: RunRequest | null;
   error: string | null;
-  /** Bytes downloaded so far while the running request loads its model; null when no model is loading. */
-  modelLoad: LoadProgress | null;
 }
 
 export interface RunSlice {
@@ -25,11 +23,18 @@ export interface RunSlice {
    * them. Kept apart from `run` because a run that fails on its input still tells which inputs the model takes.
    */
   modelInputs: ModelInputs | null;
+  /**
+   * Bytes downloaded so far of a model and its dense reference's runtime; null when nothing is downloading. Kept apart
+   * from `run`: the runtime may still download after our engine's result is shown.
+   */
+  download: DownloadProgress | null;
   runStarted(): void;
-  modelLoadProgressed(progress: LoadProgress): void;
+  downloadProgressed(progress: DownloadProgress): void;
   /** Also fits the settings to the model once its shape is known (see loadedModel.ts). */
   modelReady(inputs: ModelInputs): void;
   runSucceeded(output: RunOutput, request: RunRequest): void;
+  /** The dense reference completed an output shown without it; ignored when another output is shown by now. */
+  denseReferenceArrived(complete: RunOutput): void;
   runFailed(message: string): void;
   /**
    * The model has nothing to run on until the user chooses an image: nothing ran and nothing failed. The previous
@@ -39,12 +44,16 @@ export interface RunSlice {
 }
 
 export const createRunSlice: StateCreator<PlaygroundState, [], [], RunSlice> = (set) => ({
-  run: { status: 'idle', output: null, outputRequest: null, error: null, modelLoad: null },
-  runStarted: () => set((state) => ({ run: { ...state.run, status: 'running', modelLoad: null } })),
+  run: { status: 'idle', output: null, outputRequest: null, error: null },
+  runStarted: () => set((state) => ({ run: { ...state.run, status: 'running' } })),
   modelInputs: null,
-  modelLoadProgressed: (progress) => set((state) => ({ run: { ...state.run, modelLoad: progress } })),
+  download: null,
+  downloadProgressed: (progress) => set({ download: progress.loadedBytes === progress.totalBytes ? null : progress }),
   modelReady: (modelInputs) => set((state) => ({ modelInputs, ...fittedToModel({ ...state, modelInputs }) })),
-  runSucceeded: (output, outputRequest) => set({ run: { status: 'done', output, outputRequest, error: null, modelLoad: null } }),
-  runFailed: (message) => set((state) => ({ run: { ...state.run, status: 'error', error: message, modelLoad: null } })),
-  runAwaitsImage: () => set({ run: { status: 'idle', output: null, outputRequest: null, error: null, modelLoad: null } }),
+  runSucceeded: (output, outputRequest) => set({ run: { status: 'done', output, outputRequest, error: null } }),
+  denseReferenceArrived: (complete) =>
+    set((state) => (state.run.output?.forward === complete.forward ? { run: { ...state.run, output: complete } } : {})),
+  // A failed load stops its download; one that goes on (the run failed on its input) reports again at its next chunk.
+  runFailed: (message) => set((state) => ({ run: { ...state.run, status: 'error', error: message }, download: null })),
+  runAwaitsImage: () => set({ run: { status: 'idle', output: null, outputRequest: null, error: null } }),
 });

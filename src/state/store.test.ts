@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { RgbImage } from '../models/image';
 import type { ImageChoice, ModelInputs, RunOutput } from '../runtime/runner';
 import { activeTechniques, defaultPersistentState, MAX_PROMPT_CHARS } from './persistent';
-import { createPlaygroundStore, runRequestKey, selectModelInputs, selectPersistent, selectRunRequest } from './store';
+import { createPlaygroundStore, isContinuousEdit, runInputKey, runRequestKey, selectModelInputs, selectPersistent, selectRunRequest } from './store';
 import { serializeState } from './urlState';
 
 const evalImage = (item: number, question: string | null = null): ImageChoice => ({ source: { kind: 'eval', item }, question });
@@ -14,7 +14,7 @@ describe('playground store', () => {
     const store = createPlaygroundStore();
     expect(selectPersistent(store.getState())).toEqual(defaultPersistentState());
     expect(store.getState().techniques['fastv']).toEqual({ enabled: false, params: { layer: 1, ratio: 0.5, queries: 'last' } });
-    expect(store.getState().run).toEqual({ status: 'idle', output: null, outputRequest: null, error: null, modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'idle', output: null, outputRequest: null, error: null });
   });
 
   test('fresh stores do not share state', () => {
@@ -95,6 +95,42 @@ describe('playground store', () => {
     expect(first.length).toBeLessThan(2000);
     store.getState().setUploadedImage('a.png', photo(2));
     expect(runRequestKey(selectRunRequest(store.getState()))).not.toBe(first);
+  });
+
+  test('another layer of the same input runs the model only when the output on show did not capture it', () => {
+    const store = createPlaygroundStore();
+    const atLayer = (layer: number) => {
+      store.getState().setLayer(layer);
+      return selectRunRequest(store.getState());
+    };
+    const inputKey = runInputKey(atLayer(0));
+    const everyLayer = { inputKey, attentionLayers: [0, 1, 2, 3] };
+    expect(runRequestKey(atLayer(2), everyLayer)).toBe(runRequestKey(atLayer(0), everyLayer));
+    const viewLayerOnly = { inputKey, attentionLayers: [0] };
+    expect(runRequestKey(atLayer(2), viewLayerOnly)).not.toBe(runRequestKey(atLayer(0), viewLayerOnly));
+    expect(runRequestKey(atLayer(0), viewLayerOnly)).toBe(inputKey);
+    store.getState().setPrompt('another input');
+    expect(runRequestKey(selectRunRequest(store.getState()), everyLayer)).not.toBe(inputKey);
+  });
+
+  test('a switch or a menu choice runs at once; typing and slider drags are debounced', () => {
+    const store = createPlaygroundStore();
+    const { setPrompt, setTechniqueEnabled, setTechniqueParam, setLayer } = store.getState();
+    const request = () => selectRunRequest(store.getState());
+    const first = request();
+    expect(isContinuousEdit(null, first)).toBe(false);
+    setPrompt('the cat');
+    const typed = request();
+    expect(isContinuousEdit(first, typed)).toBe(true);
+    setTechniqueEnabled('fastv', true);
+    const switched = request();
+    expect(isContinuousEdit(typed, switched)).toBe(false);
+    setTechniqueParam('fastv', 'ratio', 0.7);
+    expect(request().active).not.toEqual(switched.active);
+    expect(isContinuousEdit(switched, request())).toBe(true);
+    const dragged = request();
+    setLayer(1);
+    expect(isContinuousEdit(dragged, request())).toBe(false);
   });
 
   test("a link made on the sender's own image opens on the first eval image, with a note until an image is chosen", () => {
@@ -185,15 +221,42 @@ describe('playground store', () => {
     const outputRequest = selectRunRequest(store.getState());
     store.getState().runStarted();
     expect(store.getState().run.status).toBe('running');
-    store.getState().modelLoadProgressed({ loadedBytes: 10, totalBytes: null });
-    expect(store.getState().run.modelLoad).toEqual({ loadedBytes: 10, totalBytes: null });
     store.getState().runSucceeded(output, outputRequest);
-    expect(store.getState().run).toEqual({ status: 'done', output, outputRequest, error: null, modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'done', output, outputRequest, error: null });
     store.getState().setPrompt('too long');
     store.getState().runStarted();
-    store.getState().modelLoadProgressed({ loadedBytes: 5, totalBytes: 20 });
     store.getState().runFailed('out of memory');
-    expect(store.getState().run).toEqual({ status: 'error', output, outputRequest, error: 'out of memory', modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'error', output, outputRequest, error: 'out of memory' });
+  });
+
+  test("a download's progress outlives the run that started it, until its last byte or a failure", () => {
+    const store = createPlaygroundStore();
+    const output = { tokenLabels: ['a'] } as unknown as RunOutput;
+    store.getState().runStarted();
+    store.getState().downloadProgressed({ loadedBytes: 10, totalBytes: null, includesReferenceRuntime: true });
+    expect(store.getState().download).toEqual({ loadedBytes: 10, totalBytes: null, includesReferenceRuntime: true });
+    store.getState().runSucceeded(output, selectRunRequest(store.getState()));
+    store.getState().downloadProgressed({ loadedBytes: 15, totalBytes: 20, includesReferenceRuntime: true });
+    expect(store.getState().download).toEqual({ loadedBytes: 15, totalBytes: 20, includesReferenceRuntime: true });
+    store.getState().downloadProgressed({ loadedBytes: 20, totalBytes: 20, includesReferenceRuntime: true });
+    expect(store.getState().download).toBeNull();
+    store.getState().downloadProgressed({ loadedBytes: 5, totalBytes: 20, includesReferenceRuntime: false });
+    store.getState().runFailed('the model could not be downloaded');
+    expect(store.getState().download).toBeNull();
+  });
+
+  test('the dense reference completes the output it belongs to, and no later one', () => {
+    const store = createPlaygroundStore();
+    const forward = {};
+    const shown = { forward, dense: null } as unknown as RunOutput;
+    const complete = { forward, dense: { klDenseToCurrent: 0.1 } } as unknown as RunOutput;
+    store.getState().runSucceeded(shown, selectRunRequest(store.getState()));
+    store.getState().denseReferenceArrived(complete);
+    expect(store.getState().run.output).toBe(complete);
+    const next = { forward: {}, dense: null } as unknown as RunOutput;
+    store.getState().runSucceeded(next, selectRunRequest(store.getState()));
+    store.getState().denseReferenceArrived(complete);
+    expect(store.getState().run.output).toBe(next);
   });
 
   test('a model waiting for an image is neither done nor failed, and shows no earlier output as its own', () => {
@@ -201,7 +264,7 @@ describe('playground store', () => {
     store.getState().runSucceeded({ tokenLabels: ['a'] } as unknown as RunOutput, selectRunRequest(store.getState()));
     store.getState().runStarted();
     store.getState().runAwaitsImage();
-    expect(store.getState().run).toEqual({ status: 'idle', output: null, outputRequest: null, error: null, modelLoad: null });
+    expect(store.getState().run).toEqual({ status: 'idle', output: null, outputRequest: null, error: null });
   });
 
   test('a link replaces the persistent state and leaves the run alone', () => {

@@ -37,11 +37,12 @@ export function App() {
               The run failed, so these panels still show the last good run: {staleRun}.
             </p>
           )}
-          <div className={staleRun ? 'panels stale' : 'panels'} data-testid="panels">
-            {panels.image && <ImagePanel />}
+          {/* Attention, predictions and FLOPs first: the grid shows them side by side (styles.css). */}
+          <div className={['panels', panels.attention ? 'with-attention' : '', staleRun ? 'stale' : ''].filter(Boolean).join(' ')} data-testid="panels">
             {panels.attention && <AttentionPanel />}
             {panels.predictions && <PredictionsPanel />}
             {panels.flops && <FlopsPanel />}
+            {panels.image && <ImagePanel />}
             {panels.survival && <SurvivalPanel />}
           </div>
         </main>

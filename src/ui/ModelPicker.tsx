@@ -161,16 +161,20 @@ export function ModelSources({ onClose }: { onClose(): void }) {
   );
 }
 
-/** Download progress across all of the model's files; indeterminate until every file's size is known. */
+/**
+ * Download progress across all of the model's files and, on a first visit, onnxruntime-web for its dense reference;
+ * indeterminate until every file's size is known.
+ */
 export function ModelLoadProgress() {
-  const load = usePlayground((s) => (s.run.status === 'running' ? s.run.modelLoad : null));
+  const load = usePlayground((s) => s.download);
   const source = usePlayground((s) => s.modelSource);
   if (!load) return null;
   const { loadedBytes, totalBytes } = load;
   const amount = totalBytes === null ? `${formatBytes(loadedBytes)} so far` : `${formatBytes(loadedBytes)} of ${formatBytes(totalBytes)}`;
   return (
     <div className="model-load" data-testid="model-progress">
-      Loading {describeModelSource(source)}{' '}
+      Loading {describeModelSource(source)}
+      {load.includesReferenceRuntime && ' and onnxruntime-web (the dense reference)'}{' '}
       <progress max={totalBytes ?? undefined} value={totalBytes === null ? undefined : loadedBytes} aria-label="Model download" /> {amount}
     </div>
   );

@@ -40,7 +40,7 @@ export function TechniqueCard({ technique }: { technique: Technique }) {
         ))}
       </fieldset>
       <footer>
-        <button type="button" className="link-button" onClick={() => reset(technique.id)}>
+        <button type="button" className="link-button" aria-label={`Reset ${technique.label} to defaults`} onClick={() => reset(technique.id)}>
           Reset to defaults
         </button>
         <a className="technique-paper" href={technique.paper.url} target="_blank" rel="noreferrer">

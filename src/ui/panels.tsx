@@ -4,13 +4,18 @@ import { bidirectionalPrefix } from '../models/config';
 import {
   attentionHeatmap,
   attentionMapData,
+  attentionText,
   describeCell,
   flopsBars,
   flopsPanelData,
+  flopsText,
   imageCaption,
   imagePatches,
   imagePatchesData,
+  imageText,
   predictionsTable,
+  predictionsText,
+  survivalText,
   tokenSurvival,
 } from '../panels';
 import type { RunOutput } from '../runtime/runner';
@@ -42,12 +47,13 @@ export function AttentionPanel() {
     return attentionMapData(capture, output.tokenLabels, headIn(head, capture.heads), visiblePrefix);
   }, [output, layer, head]);
   const element = useMemo(() => (data ? attentionHeatmap(data) : null), [data]);
+  const text = useMemo(() => (data ? attentionText(data) : null), [data]);
   const onPointer = (event: MouseEvent<HTMLDivElement>) => {
     const cell = event.type === 'mousemove' && event.target instanceof Element ? event.target.closest('rect[data-q]') : null;
     setHover(cell && data ? describeCell(data, Number(cell.getAttribute('data-q')), Number(cell.getAttribute('data-k'))) : '');
   };
   return (
-    <SvgPanel testId="panel-attention" name={`attention-layer${data?.layer ?? layer}`} element={element} empty={WAITING} onPointer={onPointer}>
+    <SvgPanel testId="panel-attention" name={`attention-layer${data?.layer ?? layer}`} element={element} text={text} empty={WAITING} onPointer={onPointer}>
       <p className="hover-readout" aria-live="polite" data-testid="attention-hover">
         {hover || 'Hover a cell to read its probability.'}
       </p>
@@ -57,36 +63,29 @@ export function AttentionPanel() {
 
 export function FlopsPanel() {
   const output = usePlayground((s) => s.run.output);
-  const element = useMemo(() => {
+  const data = useMemo(() => {
     if (!output) return null;
     const { current, dense } = output.flops;
-    return flopsBars(flopsPanelData(current, dense, output.forward.plan.config.labels ? 'classifier' : 'LM head'));
+    return flopsPanelData(current, dense, output.forward.plan.config.labels ? 'classifier' : 'LM head');
   }, [output]);
-  return <SvgPanel testId="panel-flops" name="flops" element={element} empty={WAITING} />;
+  const element = useMemo(() => (data ? flopsBars(data) : null), [data]);
+  const text = useMemo(() => (data ? flopsText(data) : null), [data]);
+  return <SvgPanel testId="panel-flops" name="flops" element={element} text={text} empty={WAITING} />;
 }
 
 export function PredictionsPanel() {
   const output = usePlayground((s) => s.run.output);
-  const element = useMemo(
-    () =>
-      output
-        ? predictionsTable(
-            {
-              rows: output.predictions,
-              klDenseToCurrent: output.klDenseToCurrent,
-              top1Agrees: output.top1Agrees,
-              samples: output.forward.plan.dropout?.samples ?? 1,
-            },
-            { title: predictionsTitle(output) },
-          )
-        : null,
+  const data = useMemo(
+    () => (output ? { rows: output.predictions, dense: output.dense, samples: output.forward.plan.dropout?.samples ?? 1 } : null),
     [output],
   );
+  const element = useMemo(() => (output && data ? predictionsTable(data, { title: predictionsTitle(output) }) : null), [output, data]);
+  const text = useMemo(() => (data ? predictionsText(data) : null), [data]);
   return (
-    <SvgPanel testId="panel-predictions" name="predictions" element={element} empty={WAITING}>
-      {output && (
+    <SvgPanel testId="panel-predictions" name="predictions" element={element} text={text} empty={WAITING}>
+      {output?.dense && (
         <p className="panel-note" data-testid="dense-reference">
-          Dense reference: {output.denseReference.provider}, {output.denseReference.ms.toFixed(1)} ms.
+          Dense reference: {output.dense.provider}, {output.dense.ms.toFixed(1)} ms.
         </p>
       )}
     </SvgPanel>
@@ -110,15 +109,15 @@ export function ImagePanel() {
     return imagePatchesData(output.image, capture, headIn(head, capture.heads), output.tokenLabels.at(-1) ?? '', imageCaption(output.image));
   }, [output, layer, head]);
   const element = useMemo(() => (data ? imagePatches(data) : null), [data]);
+  const text = useMemo(() => (data ? imageText(data) : null), [data]);
   if (!data) return null;
-  return <SvgPanel testId="panel-image" name={`image-patches-layer${data.layer}`} element={element} empty={WAITING} />;
+  return <SvgPanel testId="panel-image" name={`image-patches-layer${data.layer}`} element={element} text={text} empty={WAITING} />;
 }
 
 export function SurvivalPanel() {
   const output = usePlayground((s) => s.run.output);
-  const element = useMemo(
-    () => (output ? tokenSurvival({ tokens: output.tokenLabels, layerPositions: output.forward.layerPositions }) : null),
-    [output],
-  );
-  return <SvgPanel testId="panel-survival" name="token-survival" element={element} empty={WAITING} />;
+  const data = useMemo(() => (output ? { tokens: output.tokenLabels, layerPositions: output.forward.layerPositions } : null), [output]);
+  const element = useMemo(() => (data ? tokenSurvival(data) : null), [data]);
+  const text = useMemo(() => (data ? survivalText(data) : null), [data]);
+  return <SvgPanel testId="panel-survival" name="token-survival" element={element} text={text} empty={WAITING} />;
 }
