@@ -91,7 +91,7 @@ describe('attentionHeatmap', () => {
     expect(describeCell(data, 9, 0)).toMatch(/: \d\.\d{3}$/);
     // Query 0 keeps 1 key, query 1 keeps 2 (its predecessor is the sink), queries 2–11 keep 3: 33 cells.
     expect(svg.querySelectorAll('rect[data-kind="value"]')).toHaveLength(33);
-    expect([...svg.querySelectorAll('.kinds text')].map((t) => t.textContent)).toEqual(['causal mask', 'outside the window', 'skipped tile', 'pruned token']);
+    expect([...svg.querySelectorAll('.kinds text')].map((t) => t.textContent)).toEqual(['causal mask', 'outside window', 'skipped tile', 'pruned token']);
   });
 
   test('colour legend spans exactly 0 to 1 and names the three regions', () => {

@@ -189,7 +189,7 @@ const WINDOW_MASK = 'outside sinks + window';
 
 /** The legend's names for the hatched region, one line each (none when nothing is masked). */
 function maskedLabels(data: AttentionMapData): string[] {
-  const parts = [maskName(data) === 'bidirectional' ? null : `${maskName(data)} mask`, data.windowMask ? 'outside the window' : null];
+  const parts = [maskName(data) === 'bidirectional' ? null : `${maskName(data)} mask`, data.windowMask ? 'outside window' : null];
   return parts.filter((part) => part !== null);
 }
 
