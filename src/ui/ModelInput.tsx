@@ -5,6 +5,7 @@ import type { EvalItemView, ImageChoice, ModelInputs } from '../runtime/runner';
 import { MAX_PROMPT_CHARS } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
 import { chooseImageFile, IMAGE_FILE_TYPES } from './imageFile';
+import { IndexInput, StepButtons } from './IndexPicker';
 import { PromptInput } from './PromptInput';
 
 /** Thumbnails in the picker's strip: the page of eval items around the current one. */
@@ -115,45 +116,16 @@ function ImagePicker({ inputs, imageSize }: { inputs: ModelInputs; imageSize: nu
 /** The eval item in use: its number (typed, or stepped with arrows), its image, and what it asks or shows. */
 function EvalItemChoice({ items, item, withQuestions }: { items: readonly EvalItemView[]; item: number; withQuestions: boolean }) {
   const { setEvalItem } = playgroundStore.getState();
-  // While typing, "" is not an index yet: keep the text and commit only indices of the eval set.
-  const [draft, setDraft] = useState<string | null>(null);
-  const last = items.length - 1;
   const current = items[item];
-  const choose = (index: number) => {
-    setDraft(null);
-    setEvalItem(Math.min(last, Math.max(0, index)));
-  };
   return (
     <div className="eval-current">
       {current && <ImageThumbnail image={current.image} size={96} />}
       <div>
-        <label>
-          Eval item{' '}
-          <input
-            type="number"
-            data-testid="eval-item-input"
-            min={0}
-            max={last}
-            step={1}
-            value={draft ?? String(item)}
-            onChange={(e) => {
-              setDraft(e.target.value);
-              const index = Number(e.target.value);
-              if (e.target.value.trim() !== '' && Number.isInteger(index) && index >= 0 && index <= last) setEvalItem(index);
-            }}
-            onBlur={() => setDraft(null)}
-          />{' '}
-          of 0–{last}
-        </label>
+        <IndexInput label="Eval item" testId="eval-item-input" index={item} count={items.length} onChoose={setEvalItem} />
         <p className="eval-item-text" data-testid="eval-item-text">
           {current ? (withQuestions ? `${current.task}: “${current.text}” → ${current.answer}` : `class: ${current.answer}`) : `There is no item ${item}.`}
         </p>
-        <button type="button" aria-label="Previous eval item" onClick={() => choose(item - 1)} disabled={item <= 0}>
-          ‹
-        </button>{' '}
-        <button type="button" aria-label="Next eval item" onClick={() => choose(item + 1)} disabled={item >= last}>
-          ›
-        </button>
+        <StepButtons index={item} count={items.length} onChoose={setEvalItem} />
       </div>
     </div>
   );

@@ -4,6 +4,7 @@ import { describeModelSource } from '../models/modelSource';
 import type { ModelInputs } from '../runtime/runner';
 import { DEFAULT_PROMPT_ITEM, MAX_PROMPT_CHARS } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
+import { IndexInput, StepButtons } from './IndexPicker';
 
 /**
  * A text model's input: the prompt, counted in the model's own tokens against what it takes, what the prompt asks
@@ -91,42 +92,14 @@ function taskQuestion(item: LmEvalItem): string {
 /** The model's eval prompts, chosen by number or stepped with arrows, like an image model's eval images. */
 function EvalPromptChoice({ items, prompt }: { items: readonly LmEvalItem[]; prompt: string }) {
   const { setPrompt } = playgroundStore.getState();
-  // While typing, "" is not an index yet: keep the text and commit only indices of the eval set.
-  const [draft, setDraft] = useState<string | null>(null);
-  const index = useMemo(() => items.findIndex((item) => item.prompt === prompt), [items, prompt]);
-  const last = items.length - 1;
-  const current = items[index];
-  const choose = (next: number) => {
-    setDraft(null);
-    setPrompt(items[Math.min(last, Math.max(0, next))]!.prompt);
-  };
+  const found = useMemo(() => items.findIndex((item) => item.prompt === prompt), [items, prompt]);
+  const index = found < 0 ? null : found;
+  const current = index === null ? undefined : items[index];
+  const choose = (next: number) => setPrompt(items[next]!.prompt);
   return (
     <div className="eval-prompt">
-      <label>
-        Eval prompt{' '}
-        <input
-          type="number"
-          data-testid="prompt-eval-item-input"
-          min={0}
-          max={last}
-          step={1}
-          placeholder="–"
-          value={draft ?? (index < 0 ? '' : String(index))}
-          onChange={(e) => {
-            setDraft(e.target.value);
-            const chosen = Number(e.target.value);
-            if (e.target.value.trim() !== '' && Number.isInteger(chosen) && chosen >= 0 && chosen <= last) setPrompt(items[chosen]!.prompt);
-          }}
-          onBlur={() => setDraft(null)}
-        />{' '}
-        of 0–{last}
-      </label>{' '}
-      <button type="button" aria-label="Previous eval item" onClick={() => choose(index - 1)} disabled={index <= 0}>
-        ‹
-      </button>{' '}
-      <button type="button" aria-label="Next eval item" onClick={() => choose(index + 1)} disabled={index >= last}>
-        ›
-      </button>
+      <IndexInput label="Eval prompt" testId="prompt-eval-item-input" index={index} count={items.length} onChoose={choose} />{' '}
+      <StepButtons index={index} count={items.length} onChoose={choose} />
       <p className="eval-item-text" data-testid="prompt-eval-item-text">
         {current
           ? `${current.task}, ${current.length} tokens${current.depth == null ? '' : `, needle at depth ${current.depth}`}`
