@@ -150,18 +150,7 @@ describe('WGSL kernels match their CPU twins', () => {
   });
 
   it('sliding-window attention really skips tiles: the skipped keys get exactly zero probability', async () => {
-    const qkv = seededFloats(tokens * 3 * heads * headDim, 13, 2);
-    const packed = packKeyBlocks(sliding, tokens);
-    const gpu = await runKernels(context, (k, frame) => {
-      const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
-      k.attention({
-        qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
-        blockIndices: frame.storageWith(packed.indices, 'indices'), out: frame.storage(tokens * heads * headDim * 4, 'out'), probs,
-        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens), bidirectionalPrefix: 0,
-      });
-      return { probs: { buffer: probs, length: heads * tokens * tokens } };
-    });
-    const probs = gpu['probs']!;
+    const { probs } = await runAttention(sliding, mask(0), 13);
     // One sink token and a one-token window: query 36 (block 2) reads block 0 (the sink) and block 2, not block 1.
     const row = 36 * tokens;
     expect(probs.slice(row + 16, row + 32).every((p) => p === 0)).toBe(true);
@@ -172,18 +161,7 @@ describe('WGSL kernels match their CPU twins', () => {
 
   it('inside a bidirectional prefix queries see later prefix keys, and text queries stay causal', async () => {
     const prefix = 20;
-    const qkv = seededFloats(tokens * 3 * heads * headDim, 16, 2);
-    const packed = packKeyBlocks(denseKeyBlocks(tokens, heads, prefix), tokens, prefix);
-    const gpu = await runKernels(context, (k, frame) => {
-      const probs = frame.storageWith(new Float32Array(heads * tokens * tokens), 'probs');
-      k.attention({
-        qkv: frame.storageWith(qkv, 'qkv'), blockCounts: frame.storageWith(packed.counts, 'counts'),
-        blockIndices: frame.storageWith(packed.indices, 'indices'), out: frame.storage(tokens * heads * headDim * 4, 'out'), probs,
-        tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, executedPairs: packedPairs(packed, tokens), bidirectionalPrefix: prefix,
-      });
-      return { probs: { buffer: probs, length: heads * tokens * tokens } };
-    });
-    const probs = gpu['probs']!;
+    const { probs } = await runAttention(denseKeyBlocks(tokens, heads, prefix), mask(prefix), 16);
     const row = (i: number) => probs.slice(i * tokens, (i + 1) * tokens);
     expect(row(3)[19]).toBeGreaterThan(0); // a prefix query sees the last prefix key
     expect(row(3)[20]).toBe(0); // but no text key

@@ -192,9 +192,14 @@ export class TransformerEngine {
       // Each reduction writes its survivors' positions to a fresh buffer, so every layer's positions stay readable.
       const positionSnapshots = [{ fromLayer: 0, tokens: inputTokens, buffer: initialPositions }];
 
+      // Writing probabilities costs the attention kernel a second pass over its keys: capture a layer only where it is
+      // read, by a reduction's scorer in every sample or by a panel in the sample read back.
+      const scored = new Set(plan.reductions.map((step) => step.input.layer));
+      const shown = new Set(readBack ? (options.readAttention ?? []) : []);
       const probsByLayer = new Map<number, GPUBuffer>();
       for (const layer of plan.layers) {
-        if (layer.captureAttention) probsByLayer.set(layer.index, frame.storage(heads * layer.tokens * layer.tokens * 4, `probs ${layer.index}`));
+        if (!layer.captureAttention || !(scored.has(layer.index) || shown.has(layer.index))) continue;
+        probsByLayer.set(layer.index, frame.storage(heads * layer.tokens * layer.tokens * 4, `probs ${layer.index}`));
       }
       const blockBuffers = plan.layers.map((layer) => {
         const packed = packKeyBlocks(layer.keyBlocks, layer.tokens, layer.bidirectionalPrefix);
@@ -275,7 +280,7 @@ export class TransformerEngine {
       }
       const logitsRead = frame.readback(logitRows * vocab * 4, 'logits read');
       encoder.copyBufferToBuffer(logits, 0, logitsRead, 0, logitRows * vocab * 4);
-      const wanted = readBack ? (options.readAttention ?? []).filter((l) => probsByLayer.has(l)) : [];
+      const wanted = [...shown].filter((l) => probsByLayer.has(l));
       const attentionReads = wanted.map((l) => {
         const count = heads * plan.layers[l]!.tokens ** 2;
         const read = frame.readback(count * 4, `probs read ${l}`);

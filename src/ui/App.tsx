@@ -3,6 +3,7 @@ import { describeModelSource } from '../models/modelSource';
 import { activeTechniques } from '../state/persistent';
 import { playgroundStore, selectModelInputs, usePlayground } from '../state/store';
 import type { PlaygroundState } from '../state/types';
+import { Banner } from './Banner';
 import { Controls } from './Controls';
 import { describeRun, describeTechniques } from './describeSettings';
 import { filesFromDrop, filesSource } from './droppedFiles';
@@ -131,65 +132,53 @@ function Banners({ dropNote, onDismissDropNote }: { dropNote: string | null; onD
     <>
       <ModelLoadProgress />
       {fromDroppedFiles && (
-        <div className="banner banner-info" data-testid="model-link-note">
+        <Banner tone="info" testId="model-link-note">
           This model comes from files on your computer, which a link cannot carry: whoever opens this page&apos;s link is
           asked to drop the same files.
-        </div>
+        </Banner>
       )}
       {ownImage && (
-        <div className="banner banner-info" data-testid="image-link-note">
+        <Banner tone="info" testId="image-link-note">
           Your own image is not in this page&apos;s link, which cannot carry it: whoever opens the link is asked for an
           image of theirs{hasEvalImages && ', and sees the first eval image until they choose one'}.
-        </div>
+        </Banner>
       )}
       {linkImageLeftOut && (
-        <div className="banner banner-info" data-testid="link-image-note">
+        <Banner tone="info" testId="link-image-note" onDismiss={dismissLinkImageNote}>
           This link was made on the sender&apos;s own image, which a link cannot carry
           {hasEvalImages && ', so the first eval image is shown instead'}. Choose an image of yours in the image picker to
-          see the model on it.{' '}
-          <button type="button" onClick={dismissLinkImageNote}>
-            Dismiss
-          </button>
-        </div>
+          see the model on it.
+        </Banner>
       )}
       {modelNotices?.map((notice) => (
-        <div key={notice} className="banner banner-info" data-testid="model-notice">
+        <Banner key={notice} tone="info" testId="model-notice">
           {notice}
-        </div>
+        </Banner>
       ))}
       {linkError && (
-        <div className="banner banner-warning" role="alert" data-testid="url-error">
-          <strong>This link could not be applied; showing the defaults instead.</strong> {linkError}{' '}
-          <button type="button" onClick={dismissLinkError}>
-            Dismiss
-          </button>
-        </div>
+        <Banner tone="warning" testId="url-error" role="alert" onDismiss={dismissLinkError}>
+          <strong>This link could not be applied; showing the defaults instead.</strong> {linkError}
+        </Banner>
       )}
       {settingNotes.length > 0 && (
-        <div className="banner banner-info" role="status" data-testid="setting-notes">
+        <Banner tone="info" testId="setting-notes" role="status" onDismiss={dismissSettingNotes}>
           <strong>Some settings were applied differently from what was asked:</strong>
           <ul>
             {settingNotes.map((note, index) => (
               <li key={index}>{note}</li>
             ))}
           </ul>
-          <button type="button" onClick={dismissSettingNotes}>
-            Dismiss
-          </button>
-        </div>
+        </Banner>
       )}
       {dropNote && (
-        <div className="banner banner-warning" role="status" data-testid="drop-note">
-          {dropNote}{' '}
-          <button type="button" onClick={onDismissDropNote}>
-            Dismiss
-          </button>
-        </div>
+        <Banner tone="warning" testId="drop-note" role="status" onDismiss={onDismissDropNote}>
+          {dropNote}
+        </Banner>
       )}
       {runError && (
-        <div className="banner banner-error" role="alert" data-testid="run-error">
+        <Banner tone="error" testId="run-error" role="alert">
           <strong>The run failed:</strong> {runError}
-        </div>
+        </Banner>
       )}
     </>
   );
