@@ -5,13 +5,16 @@
 // not listed is never read. Inside a listed block the token-level mask still applies: query i sees key j when
 // j ≤ i, or when j lies in the bidirectional prefix (all tokens for a ViT, the image tokens of a VLM), and, with a
 // token window (TokenWindow in src/engine/plan.ts), only when j is a sink or |i − j| < window in the model's order.
-// A query that sees no key gets output 0 (and probabilities 0), not NaN.
+// With KEY_MASK, an estimator's key mask (KeyTokenMask in src/engine/plan.ts) narrows each query row further, key by
+// key. A query that sees no key gets output 0 (and probabilities 0), not NaN.
 // Optional: CAPTURE writes the softmax probabilities (before dropout) to `probs` [heads, tokens, tokens], whose
 // unlisted entries the caller has cleared to 0; DROPOUT applies inverted dropout to the probabilities.
 #include "random.wgsl"
 
 override CAPTURE: bool = false;
 override DROPOUT: bool = false;
+// 0: no key mask; 1: one mask all heads share; 2: a mask per head.
+override KEY_MASK: u32 = 0u;
 // Tile edge in tokens: ATTENTION_BLOCK of src/engine/plan.ts, the unit of the block lists, set by the caller (no
 // default, so a pipeline without it fails to build rather than drift). A workgroup has BLOCK threads and BLOCK²
 // words of scores; every device allows 256 threads and 16 KiB, so any BLOCK ≤ 64 fits.
@@ -33,8 +36,9 @@ struct AttentionParams {
   window_size: u32,
   // Row of the model's token 0, from which sinks and distances count (a ViT's CLS, which the engine keeps last).
   window_origin: u32,
+  // Words per query row of the key mask.
+  key_mask_words: u32,
   _pad0: u32,
-  _pad1: u32,
   // A struct member of a uniform starts on 16 bytes: offset 48.
   stream: DropoutStream,
 }
@@ -47,6 +51,7 @@ struct AttentionParams {
 @group(0) @binding(4) var<storage, read_write> probs: array<f32>;
 @group(0) @binding(5) var<uniform> params: AttentionParams;
 @group(0) @binding(6) var<storage, read> head_ids: array<u32>;
+@group(0) @binding(7) var<storage, read> key_mask: array<u32>;
 
 // Each thread's scores of the current key block, one column per thread (neighbouring threads write neighbouring
 // words). Workgroup memory because only there may an array be sized by an override constant.
@@ -62,8 +67,15 @@ fn token_index(row: u32) -> u32 {
   return (row + params.tokens - params.window_origin) % params.tokens;
 }
 
-// Twin of the window half of keyVisible in src/engine/plan.ts.
-fn in_window(i: u32, j: u32) -> bool {
+// Twin of keyVisible in src/engine/plan.ts past the base mask: the key mask, then the token window.
+fn in_window(head: u32, i: u32, j: u32) -> bool {
+  if (KEY_MASK != 0u) {
+    let mask_head = select(0u, head, KEY_MASK == 2u);
+    let word = key_mask[(mask_head * params.tokens + i) * params.key_mask_words + j / 32u];
+    if (((word >> (j % 32u)) & 1u) == 0u) {
+      return false;
+    }
+  }
   if (params.window_size == 0u) {
     return true;
   }
@@ -101,7 +113,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
     var block_max = NEG_INF;
     var any_visible = false;
     for (var j = key_start; j < key_end; j++) {
-      if (!in_window(i, j)) {
+      if (!in_window(head, i, j)) {
         continue;
       }
       var s = 0.0;
@@ -123,7 +135,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
       acc[d] *= correction;
     }
     for (var j = key_start; j < key_end; j++) {
-      if (!in_window(i, j)) {
+      if (!in_window(head, i, j)) {
         continue;
       }
       let e = exp(scores[(j - key_start) * BLOCK + local.x] - new_max);
@@ -151,7 +163,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
       let key_start = block_indices[slot * params.max_key_blocks + b] * BLOCK;
       let key_end = base_end(key_start, i);
       for (var j = key_start; j < key_end; j++) {
-        if (!in_window(i, j)) {
+        if (!in_window(head, i, j)) {
           continue;
         }
         var s = 0.0;

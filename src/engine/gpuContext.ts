@@ -1,4 +1,5 @@
 import { BufferPool } from './bufferPool';
+import type { GpuFeatures } from './plan';
 
 export type PipelineConstants = Record<string, number>;
 
@@ -9,12 +10,14 @@ export type PipelineConstants = Record<string, number>;
 export class GpuContext {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
+  readonly features: GpuFeatures;
   readonly #pipelines = new Map<string, GPUComputePipeline>();
   readonly #modules = new Map<string, GPUShaderModule>();
 
   constructor(device: GPUDevice) {
     this.device = device;
     this.pool = new BufferPool(device);
+    this.features = { wgslLanguageFeatures: deviceWgslFeatures.get(device) ?? pageWgslFeatures() };
   }
 
   get hasTimestampQuery(): boolean {
@@ -53,6 +56,17 @@ export class GpuContext {
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
   }
+}
+
+/**
+ * WGSL language features of devices not made from the page's navigator.gpu (Node's Dawn instances), recorded by
+ * whoever made them.
+ */
+export const deviceWgslFeatures = new WeakMap<GPUDevice, ReadonlySet<string>>();
+
+function pageWgslFeatures(): ReadonlySet<string> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  return gpu?.wgslLanguageFeatures ?? new Set();
 }
 
 /** Buffers borrowed from the pool for one piece of work and all returned together when it is done. */

@@ -69,6 +69,7 @@ export const attentionParams = uniformLayout('AttentionParams', {
   window_sinks: 'u32',
   window_size: 'u32',
   window_origin: 'u32',
+  key_mask_words: 'u32',
   stream: dropoutStream,
 });
 
@@ -95,4 +96,16 @@ export const scoreShape = uniformLayout('ScoreShape', {
   tokens: 'u32',
   protected_tail: 'u32',
   bidirectional_prefix: 'u32',
+});
+
+/** shaders/estimate.wgsl: every technique estimator's shape (src/techniques/README.md, "GPU-decided sparsity"). */
+export const estimateShape = uniformLayout('EstimateShape', {
+  tokens: 'u32',
+  heads: 'u32',
+  head_dim: 'u32',
+  max_key_blocks: 'u32',
+  bidirectional_prefix: 'u32',
+  first_token_row: 'u32',
+  layer: 'u32',
+  block: 'u32',
 });

@@ -1,4 +1,4 @@
-import { ATTENTION_BLOCK, type TokenWindow } from './plan';
+import { ATTENTION_BLOCK, wordsPerRow, type EstimatorPass, type TokenWindow } from './plan';
 import { DropoutSite } from './random';
 import { engineShader, techniqueShader } from './shaders';
 import type { Frame, GpuContext, PipelineConstants } from './gpuContext';
@@ -6,6 +6,7 @@ import {
   attentionParams,
   dropoutStream,
   embedParams,
+  estimateShape,
   gatherParams,
   layerNormParams,
   lmHeadParams,
@@ -159,8 +160,13 @@ export class KernelRecorder {
     runHeads?: readonly number[];
     tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number;
     tokenWindow?: TokenWindow | null; firstTokenRow?: number; dropout?: DropoutArgs;
-    /** (query, key) pairs of every tile the packed lists make the kernel read. */
-    executedPairs: number;
+    /** An estimator's KeyTokenMask words; shared by the heads unless `keyMaskPerHead`. */
+    keyMaskWords?: GPUBuffer | undefined; keyMaskPerHead?: boolean;
+    /**
+     * (query, key) pairs of every tile the packed lists make the kernel read; null when an estimator writes the lists
+     * on the GPU, whose pairs the caller tallies from the lists read back (addDispatchedMacs).
+     */
+    executedPairs: number | null;
   }): void {
     const window = args.tokenWindow;
     // The kernel reads a window of 0 as "no window".
@@ -170,20 +176,49 @@ export class KernelRecorder {
         tokens: args.tokens, heads: args.heads, head_dim: args.headDim, max_key_blocks: args.maxKeyBlocks,
         scale: 1 / Math.sqrt(args.headDim), dropout_rate: args.dropout?.rate ?? 0, bidirectional_prefix: args.bidirectionalPrefix,
         window_sinks: window?.sinks ?? 0, window_size: window?.window ?? 0, window_origin: args.firstTokenRow ?? 0,
-        stream: streamValues(args.dropout),
+        key_mask_words: wordsPerRow(args.tokens), stream: streamValues(args.dropout),
       }),
       'attention params',
     );
     // Without capture the probs binding is never written; a pooled scratch word stands in.
     const probs = args.probs ?? this.#frame.storage(16, 'unused probs');
-    const constants = { CAPTURE: args.probs ? 1 : 0, DROPOUT: args.dropout ? 1 : 0, BLOCK: ATTENTION_BLOCK };
-    this.#macs += 2 * args.executedPairs * args.headDim; // QKᵀ and P·V
+    const keyMask = args.keyMaskWords ? (args.keyMaskPerHead ? 2 : 1) : 0;
+    const constants = { CAPTURE: args.probs ? 1 : 0, DROPOUT: args.dropout ? 1 : 0, KEY_MASK: keyMask, BLOCK: ATTENTION_BLOCK };
+    if (args.executedPairs !== null) this.#macs += 2 * args.executedPairs * args.headDim; // QKᵀ and P·V
     const runHeads = args.runHeads ?? Array.from({ length: args.heads }, (_, h) => h);
     const headIds = this.#frame.storageWith(Uint32Array.from(runHeads), 'attention heads');
-    this.#dispatch('attention.wgsl', 'main', constants, [args.qkv, args.blockCounts, args.blockIndices, args.out, probs, uniform, headIds], [
+    // Without a key mask the binding is never read; the head list stands in.
+    const buffers = [args.qkv, args.blockCounts, args.blockIndices, args.out, probs, uniform, headIds, args.keyMaskWords ?? headIds];
+    this.#dispatch('attention.wgsl', 'main', constants, buffers, [
       Math.ceil(args.tokens / ATTENTION_BLOCK),
       runHeads.length,
     ]);
+  }
+
+  /** Work the GPU was asked for that only a read-back tells: attention over lists an estimator wrote. */
+  addDispatchedMacs(macs: number): void {
+    this.#macs += macs;
+  }
+
+  /** The uniform every estimator pass binds as 'shape' (shaders/estimate.wgsl). */
+  estimateShape(args: { tokens: number; heads: number; headDim: number; maxKeyBlocks: number; bidirectionalPrefix: number; firstTokenRow: number; layer: number }): GPUBuffer {
+    return this.#frame.uniform(
+      estimateShape.pack({
+        tokens: args.tokens, heads: args.heads, head_dim: args.headDim, max_key_blocks: args.maxKeyBlocks,
+        bidirectional_prefix: args.bidirectionalPrefix, first_token_row: args.firstTokenRow, layer: args.layer, block: ATTENTION_BLOCK,
+      }),
+      'estimate shape',
+    );
+  }
+
+  /** A technique's estimator passes (BlockEstimator), in order, each with its buffers in binding order. */
+  estimate(args: { technique: string; macs: number; passes: readonly (EstimatorPass & { buffers: GPUBuffer[] })[] }): void {
+    this.#macs += args.macs;
+    for (const pass of args.passes) {
+      const source = techniqueShader(pass.source(this.#context.features));
+      const pipeline = this.#context.pipeline(source, 'main', { ...pass.constants, BLOCK: ATTENTION_BLOCK }, `${args.technique}: ${pass.label}`);
+      this.#encode(pipeline, pass.buffers, [pass.workgroups[0], pass.workgroups[1]]);
+    }
   }
 
   selectKeep(args: { scores: GPUBuffer; keepMask: GPUBuffer; tokens: number; keep: number }): void {

@@ -10,7 +10,7 @@ import { countPairs, type PairCount } from '../flops/pairs';
 import * as cpu from './cpu/kernels';
 import { elementDropout, sublayerDropped, type ElementDropout } from './dropoutSites';
 import type { KernelRecorder } from './kernels';
-import { reductionsAt, tokenMask, type ExecutionPlan, type LayerPlan, type ReductionStep } from './plan';
+import { reductionsAt, tokenMask, type BlockEstimator, type ExecutionPlan, type KeyBlockLists, type KeySelection, type LayerPlan, type ReductionStep } from './plan';
 import type { Frame } from './gpuContext';
 
 /** Multiply-accumulates by the matmul they belong to (attention counted on executed pairs). */
@@ -27,8 +27,10 @@ export interface MatmulMacs {
   mlpUp: number;
   /** mlp c_proj: n·m·d. */
   mlpDown: number;
-  /** Technique overhead run in this layer (scorers, estimators). */
+  /** Technique overhead run in this layer (scorers, estimators): float multiply-adds. */
   overhead: number;
+  /** Technique overhead in low-bit integer multiply-adds (SALE's int4 estimate), counted apart (spec §0). */
+  overheadInt: number;
 }
 
 /** Elementwise work under DeepSpeed's rules (not multiplied by 2: one element = one FLOP). */
@@ -74,12 +76,28 @@ export interface GpuLayerRun {
   positions: GPUBuffer;
   /** Captured attention probabilities by layer. */
   probs: ReadonlyMap<number, GPUBuffer>;
-  /** Key-block lists of this layer in the attention kernel's layout. */
-  keyBlocks: { counts: GPUBuffer; indices: GPUBuffer; maxKeyBlocks: number; executedPairs: number };
+  /** Key-block lists of this layer in the attention kernel's layout (see LayerKeyBuffers). */
+  keyBlocks: LayerKeyBuffers;
+  /** An estimator's 'forward'-scoped scratch, by technique and name, created on first use. */
+  forwardScratch(technique: string, name: string, bytes: number): GPUBuffer;
   /** For a layer with masked heads: an attention output the engine cleared, whose masked columns stay 0. */
   clearedAttended: GPUBuffer | undefined;
   /** Called when a reduction leaves survivors, with the first layer whose attention runs on them. */
   onPositions(firstLayer: number, tokens: number, positions: GPUBuffer): void;
+}
+
+/** The packed lists of one layer: what was planned, and what attention reads. */
+export interface LayerKeyBuffers {
+  maxKeyBlocks: number;
+  /** The plan's lists; with an estimator, the tiles it may choose among. */
+  planned: { counts: GPUBuffer; indices: GPUBuffer };
+  /** What attention reads: the planned lists, or the buffers an estimator writes its choice to. */
+  counts: GPUBuffer;
+  indices: GPUBuffer;
+  /** An estimator's KeyTokenMask words, cleared before the pass. */
+  keyMask: GPUBuffer | undefined;
+  /** Pairs of every tile attention reads, from the packed lists; null where an estimator decides them on the GPU. */
+  executedPairs: number | null;
 }
 
 /** The same tensors on the CPU. */
@@ -93,6 +111,10 @@ export interface CpuLayerRun {
   positions: Int32Array;
   /** Attention probabilities of every layer run so far, [heads, n, n]. */
   probs: Map<number, Float32Array>;
+  /** What each estimated layer's estimator chose, by layer. */
+  selections: Map<number, KeySelection>;
+  /** State each technique's estimator twins share across the layers of one forward pass (BlockEstimator.reference). */
+  estimatorState(technique: string): Map<string, unknown>;
   onPositions(firstLayer: number, positions: Int32Array): void;
 }
 
@@ -120,6 +142,7 @@ export function layerSteps(plan: ExecutionPlan, layer: LayerPlan, sample: number
     steps.push(
       layerNormStep('ln_1', 'ln1Weight', 'ln1Bias', tokens, config),
       projectionStep({ name: 'attn.c_attn', bucket: 'qkv', from: 'normed', to: 'qkv', weight: 'attnQkvWeight', bias: 'attnQkvBias', m: tokens, n: 3 * config.n_embd, k: config.n_embd }),
+      ...(layer.estimator ? [estimateStep(layer, layer.estimator, config)] : []),
       attentionStep(layer, config, plan.blockSize, elementDropout(dropout, 'attention-probs', l, sample)),
       projectionStep({
         name: 'attn.c_proj', bucket: 'attnProj', from: 'attended', to: 'residual', weight: 'attnProjWeight', bias: 'attnProjBias',
@@ -197,14 +220,79 @@ function projectionStep(p: Projection): LayerStep {
   };
 }
 
+/**
+ * A technique's estimation kernels: from the layer's qkv they write the key-block lists (and key mask) attention
+ * reads. Its cost is the method's formula; what it chose is counted by the attention step, from the read-back lists.
+ */
+function estimateStep(layer: LayerPlan, estimator: BlockEstimator, config: TransformerConfig): LayerStep {
+  const { n_head: heads, n_embd: channels } = config;
+  return {
+    name: estimator.technique,
+    cost: () => ({ macs: { overhead: estimator.cost.macs, overheadInt: estimator.cost.intMacs }, technique: estimator.technique }),
+    gpu: (run) => {
+      const keys = run.keyBlocks;
+      const named = (binding: (typeof estimator.passes)[number]['bindings'][number]): GPUBuffer => {
+        if (typeof binding === 'object') {
+          if ('data' in binding) {
+            const data = estimator.data[binding.data];
+            if (!data) throw new Error(`${estimator.technique}: no data named "${binding.data}"`);
+            return run.frame.storageWith(data, `${estimator.technique} ${binding.data}`);
+          }
+          const scratch = estimator.scratch[binding.scratch];
+          if (!scratch) throw new Error(`${estimator.technique}: no scratch named "${binding.scratch}"`);
+          return scratch.scope === 'forward'
+            ? run.forwardScratch(estimator.technique, binding.scratch, scratch.bytes)
+            : run.frame.storage(scratch.bytes, `${estimator.technique} ${binding.scratch}`);
+        }
+        switch (binding) {
+          case 'qkv': return run.qkv;
+          case 'allowedCounts': return keys.planned.counts;
+          case 'allowedIndices': return keys.planned.indices;
+          case 'counts': return keys.counts;
+          case 'indices': return keys.indices;
+          case 'shape': return run.kernels.estimateShape({ tokens: layer.tokens, heads, headDim: channels / heads, maxKeyBlocks: keys.maxKeyBlocks, bidirectionalPrefix: layer.bidirectionalPrefix, firstTokenRow: tokenMask(config, layer).firstTokenRow, layer: layer.index });
+          case 'keyMask':
+            if (!keys.keyMask) throw new Error(`${estimator.technique} binds a key mask but declares keyMask: 'none'`);
+            return keys.keyMask;
+        }
+      };
+      // Data and per-layer scratch are bound once per pass that names them: a name means one buffer for the layer.
+      const buffers = new Map<string, GPUBuffer>();
+      const bind = (binding: (typeof estimator.passes)[number]['bindings'][number]) => {
+        const key = JSON.stringify(binding);
+        let buffer = buffers.get(key);
+        if (!buffer) {
+          buffer = named(binding);
+          buffers.set(key, buffer);
+        }
+        return buffer;
+      };
+      run.kernels.estimate({
+        technique: estimator.technique,
+        macs: estimator.cost.macs + estimator.cost.intMacs,
+        passes: estimator.passes.map((pass) => ({ ...pass, buffers: pass.bindings.map(bind) })),
+      });
+    },
+    cpu: (run) => {
+      run.selections.set(layer.index, estimator.reference(run.qkv, layer.keyBlocks, run.estimatorState(estimator.technique)));
+    },
+  };
+}
+
+/** The lists a layer's attention reads: its selection once the estimator has chosen, else the planned lists. */
+export function attendedKeyBlocks(layer: LayerPlan): KeyBlockLists {
+  return layer.selection?.keyBlocks ?? layer.keyBlocks;
+}
+
 function attentionStep(layer: LayerPlan, config: TransformerConfig, blockSize: number, dropout: ElementDropout | undefined): LayerStep {
   const { heads } = layer;
   const headDim = config.n_embd / config.n_head;
   const mask = tokenMask(config, layer);
   return {
     name: 'attn',
+    // Before a run an estimated layer counts the planned lists: the most its estimator may choose.
     cost: () => {
-      const pairs = countPairs(heads.map((h) => layer.keyBlocks[h]!), mask, blockSize);
+      const pairs = countPairs(attendedKeyBlocks(layer), mask, blockSize);
       return {
         macs: { attnScores: pairs.executed * headDim, attnValues: pairs.executed * headDim },
         nonMatmul: { softmax: pairs.executed, dropout: dropout ? pairs.executed : 0 },
@@ -215,12 +303,17 @@ function attentionStep(layer: LayerPlan, config: TransformerConfig, blockSize: n
       run.attended = run.clearedAttended ?? run.attended;
       run.kernels.attention({
         qkv: run.qkv, blockCounts: run.keyBlocks.counts, blockIndices: run.keyBlocks.indices, out: run.attended,
-        ...mask, heads: config.n_head, headDim, maxKeyBlocks: run.keyBlocks.maxKeyBlocks, runHeads: heads,
+        ...mask, keyMaskWords: run.keyBlocks.keyMask, keyMaskPerHead: layer.estimator?.keyMask === 'per-head',
+        heads: config.n_head, headDim, maxKeyBlocks: run.keyBlocks.maxKeyBlocks, runHeads: heads,
         probs: run.probs.get(layer.index), dropout, executedPairs: run.keyBlocks.executedPairs,
       });
     },
     cpu: (run) => {
-      const attended = cpu.attention(run.qkv, layer.keyBlocks, mask, config.n_head, headDim, dropout);
+      const selection = layer.estimator ? run.selections.get(layer.index) : undefined;
+      if (layer.estimator && !selection) throw new Error(`layer ${layer.index}: attention ran before ${layer.estimator.technique}'s estimate`);
+      const lists = selection?.keyBlocks ?? layer.keyBlocks;
+      const cpuMask = selection ? { ...mask, keyMask: selection.keyMask } : mask;
+      const attended = cpu.attention(run.qkv, lists, cpuMask, config.n_head, headDim, dropout);
       run.attended = attended.out;
       run.probs.set(layer.index, attended.probs);
     },

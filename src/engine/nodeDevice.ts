@@ -4,6 +4,7 @@
  * (../shared/platform.md); on a machine with a GPU driver the default backend finds it.
  */
 import { create, globals } from 'webgpu';
+import { deviceWgslFeatures } from './gpuContext';
 
 let cached: Promise<GPUDevice> | undefined;
 // Dawn tears down every device of an instance that is garbage-collected, so the instance must outlive its devices.
@@ -40,6 +41,7 @@ async function createNodeDevice(): Promise<GPUDevice> {
       },
       requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
     });
+    deviceWgslFeatures.set(device, instance.wgslLanguageFeatures);
     return device;
   }
   throw new Error(

@@ -116,6 +116,111 @@ export interface LayerPlan {
   keyBlocks: KeyBlockLists;
   /** Whether the attention probabilities are written out (for a map panel or a reduction step's score). */
   captureAttention: boolean;
+  /**
+   * Sparsity decided on the GPU from this layer's own Q and K (SALE, DHSA, …), between the QKV projection and the
+   * attention kernel: `keyBlocks` then bound what it may choose (the CPU-planned restriction it is intersected with).
+   * Null when `keyBlocks` is what attention reads.
+   */
+  estimator: BlockEstimator | null;
+  /** What the estimator chose, read back after a run (ForwardResult.plan); null before, and without an estimator. */
+  selection: KeySelection | null;
+}
+
+/**
+ * Which keys each query row may see inside the tiles it computes, one bit per key: bit j % 32 of word
+ * `(maskHead · tokens + i) · wordsPerRow(tokens) + ⌊j / 32⌋`, where maskHead is the head for a per-head mask and 0
+ * for a mask all heads share. Token-level methods (DHSA's token budget, MInference's vertical and slash lines)
+ * write one next to their key-block lists; the attention kernel tests it key by key, on top of the layer's mask.
+ */
+export interface KeyTokenMask {
+  perHead: boolean;
+  bits: Uint32Array;
+}
+
+export function wordsPerRow(tokens: number): number {
+  return Math.ceil(tokens / 32);
+}
+
+/** Key-block lists (and a key mask) chosen for one layer, by a GPU estimator or its CPU twin. */
+export interface KeySelection {
+  keyBlocks: KeyBlockLists;
+  keyMask: KeyTokenMask | null;
+}
+
+/** A buffer an estimator pass binds, in binding order (src/techniques/README.md, "GPU-decided sparsity"). */
+export type EstimatorBinding =
+  /** The layer's c_attn output [tokens, 3C]: q | k | v, head h at columns h·headDim of each part. */
+  | 'qkv'
+  /** The planned lists the estimate chooses within, packed as the attention kernel reads lists. */
+  | 'allowedCounts'
+  | 'allowedIndices'
+  /** The lists attention will read: counts [heads · queryBlocks], indices [heads · queryBlocks · maxKeyBlocks]. */
+  | 'counts'
+  | 'indices'
+  /** The KeyTokenMask's words, cleared to 0 before the first pass (only with `keyMask` other than 'none'). */
+  | 'keyMask'
+  /** Uniform EstimateShape (src/engine/kernelUniforms.ts). */
+  | 'shape'
+  /** Scratch the estimator declares in `scratch`, by name. */
+  | { scratch: string }
+  /** Read-only data the estimator uploads (per-head thresholds, a predictor's weights), by name. */
+  | { data: string };
+
+/** What the running adapter offers that an estimator may choose a kernel by. */
+export interface GpuFeatures {
+  /** WGSL language features (navigator.gpu.wgslLanguageFeatures), e.g. 'packed_4x8_integer_dot_product'. */
+  wgslLanguageFeatures: ReadonlySet<string>;
+}
+
+export interface EstimatorPass {
+  label: string;
+  /** WGSL with entry point `main` (it may `#include` the engine's shaders), chosen for the adapter's features. */
+  source: (features: GpuFeatures) => string;
+  constants: Record<string, number>;
+  bindings: readonly EstimatorBinding[];
+  /** Workgroups to dispatch, x and y. */
+  workgroups: readonly [number, number];
+}
+
+export interface EstimatorScratch {
+  bytes: number;
+  /**
+   * 'layer': fresh for this layer. 'forward': one buffer per technique and name for the whole forward pass, shared by
+   * its estimators of every layer (DHSA's chunk boundaries, found from layer 0's keys and reused by the others).
+   */
+  scope: 'layer' | 'forward';
+}
+
+/** The estimator's own work, by its method's formula: technique overhead in the FLOP count. */
+export interface EstimatorCost {
+  /** Float multiply-adds. */
+  macs: number;
+  /** Low-bit integer multiply-adds (int4/int8), counted apart from float work (spec §0). */
+  intMacs: number;
+}
+
+/**
+ * A technique's estimation kernel(s) for one layer: passes that read the layer's Q and K and write the key-block
+ * lists (and optionally a key mask) the attention kernel then reads. Every list must be a subset of the planned
+ * (allowed) list of the same (head, query block), ascending; the engine checks this on what it reads back.
+ */
+export interface BlockEstimator {
+  technique: string;
+  passes: readonly EstimatorPass[];
+  scratch: Readonly<Record<string, EstimatorScratch>>;
+  data: Readonly<Record<string, Float32Array | Uint32Array>>;
+  keyMask: 'none' | 'shared' | 'per-head';
+  cost: EstimatorCost;
+  /**
+   * Tiles the method always computes whatever the estimate says (SALE's sink, local band and diagonal; DHSA's sink
+   * and recent tokens): the attention map tells them apart from the tiles the estimate chose.
+   */
+  forced: KeyBlockLists;
+  /**
+   * CPU twin of the passes: the selection from the layer's qkv [tokens, 3C] and the allowed lists. `state` is shared
+   * by the technique's estimators across one forward pass, as 'forward'-scoped scratch is on the GPU.
+   */
+  reference(qkv: Float32Array, allowed: KeyBlockLists, state: Map<string, unknown>): KeySelection;
 }
 
 /** Everything a forward pass will execute, decided on the CPU before any GPU work: the FLOP counter reads this. */
@@ -163,6 +268,8 @@ export function reductionsAt(plan: Pick<ExecutionPlan, 'reductions'>, layer: num
 
 /** Everything that decides, token by token, whether query row i of one layer sees key row j. */
 export interface TokenMask {
+  /** Chosen on the GPU with the key-block lists (LayerPlan.selection); absent or null when the layer has none. */
+  keyMask?: KeyTokenMask | null;
   tokens: number;
   /** The base mask: key j is visible to query i when j ≤ i or j < bidirectionalPrefix (see LayerPlan). */
   bidirectionalPrefix: number;
@@ -178,8 +285,12 @@ export interface TokenMask {
 }
 
 /** The token mask of a layer of `config` (a LayerPlan, or a technique's LayerContext with its own window). */
-export function tokenMask(config: TransformerConfig, layer: Pick<LayerPlan, 'tokens' | 'bidirectionalPrefix' | 'tokenWindow'>): TokenMask {
+export function tokenMask(
+  config: TransformerConfig,
+  layer: Pick<LayerPlan, 'tokens' | 'bidirectionalPrefix' | 'tokenWindow'> & { selection?: KeySelection | null },
+): TokenMask {
   return {
+    keyMask: layer.selection?.keyMask ?? null,
     tokens: layer.tokens,
     bidirectionalPrefix: layer.bidirectionalPrefix,
     tokenWindow: layer.tokenWindow,
@@ -188,23 +299,34 @@ export function tokenMask(config: TransformerConfig, layer: Pick<LayerPlan, 'tok
   };
 }
 
-/** Whether query row `query` sees key row `key`: the test the attention kernel makes per key (and its CPU twin). */
-export function keyVisible(mask: TokenMask, query: number, key: number): boolean {
+/** Whether query row `query` of `head` sees key row `key`: the test the attention kernel makes per key (and its CPU twin). */
+export function keyVisible(mask: TokenMask, query: number, key: number, head = 0): boolean {
   if (key > query && key >= mask.bidirectionalPrefix) return false;
+  if (mask.keyMask && !keyMaskBit(mask.keyMask, mask.tokens, head, query, key)) return false;
   const window = mask.tokenWindow;
   if (!window) return true;
   const keyToken = tokenIndex(mask, key);
   return keyToken < window.sinks || Math.abs(tokenIndex(mask, query) - keyToken) < window.window;
 }
 
+export function keyMaskBit(keyMask: KeyTokenMask, tokens: number, head: number, query: number, key: number): boolean {
+  const word = ((keyMask.perHead ? head : 0) * tokens + query) * wordsPerRow(tokens) + (key >>> 5);
+  return ((keyMask.bits[word]! >>> (key & 31)) & 1) === 1;
+}
+
 /**
- * How many key rows of [keyStart, keyEnd) query row `query` sees, in O(1): the count `keyVisible` gives key by key
- * (tested against it), for planning tiles and counting useful pairs without visiting every pair.
+ * How many key rows of [keyStart, keyEnd) query row `query` of `head` sees: the count `keyVisible` gives key by key
+ * (tested against it), in O(1) without a key mask, for planning tiles and counting useful pairs.
  */
-export function visibleKeyCount(mask: TokenMask, query: number, keyStart: number, keyEnd: number): number {
+export function visibleKeyCount(mask: TokenMask, query: number, keyStart: number, keyEnd: number, head = 0): number {
   // The base mask keeps a prefix of every row: keys [0, max(query + 1, prefix)).
   const end = Math.min(keyEnd, mask.tokens, Math.max(query + 1, mask.bidirectionalPrefix));
   if (end <= keyStart) return 0;
+  if (mask.keyMask) {
+    let visible = 0;
+    for (let key = Math.max(0, keyStart); key < end; key++) if (keyVisible(mask, query, key, head)) visible++;
+    return visible;
+  }
   const window = mask.tokenWindow;
   if (!window) return end - keyStart;
   const queryToken = tokenIndex(mask, query);

@@ -18,6 +18,11 @@ export interface AttentionCapture {
   probs: Float32Array;
   /** [heads, queryBlocks, keyBlocks]: 1 where the kernel computed the tile, 0 where it was skipped. */
   computedTiles: Uint8Array;
+  /**
+   * With a GPU estimator: [heads, queryBlocks, keyBlocks], 1 where the method computes the tile whatever the estimate
+   * says (BlockEstimator.forced), so a map can tell them from the tiles the estimate chose. Null without one.
+   */
+  forcedTiles: Uint8Array | null;
   /** Which (query, key) rows the layer's mask lets through, base mask and token window. */
   mask: TokenMask;
   blockSize: number;
@@ -26,6 +31,7 @@ export interface AttentionCapture {
 }
 
 export interface ForwardResult {
+  /** The plan as it ran: each estimated layer's `selection` filled in from what its estimator wrote (sample 0). */
   plan: ExecutionPlan;
   /** Logits of the rows asked for in the plan: [rows, vocab]. With Monte-Carlo dropout, the mean over samples. */
   logits: Float32Array;

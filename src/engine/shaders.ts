@@ -1,6 +1,7 @@
 import attention from '../../shaders/attention.wgsl?raw';
 import compact from '../../shaders/compact.wgsl?raw';
 import embed from '../../shaders/embed.wgsl?raw';
+import estimate from '../../shaders/estimate.wgsl?raw';
 import gatherRows from '../../shaders/gather_rows.wgsl?raw';
 import layernorm from '../../shaders/layernorm.wgsl?raw';
 import lmHead from '../../shaders/lm_head.wgsl?raw';
@@ -15,6 +16,7 @@ export const shaderLibrary: Readonly<Record<string, string>> = {
   'attention.wgsl': attention,
   'compact.wgsl': compact,
   'embed.wgsl': embed,
+  'estimate.wgsl': estimate,
   'gather_rows.wgsl': gatherRows,
   'layernorm.wgsl': layernorm,
   'lm_head.wgsl': lmHead,

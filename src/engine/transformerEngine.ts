@@ -4,8 +4,10 @@ import { softmax } from './distributions';
 import { Frame, type GpuContext, readFloat32, readInt32 } from './gpuContext';
 import { elementDropout } from './dropoutSites';
 import { KernelRecorder } from './kernels';
-import { layerSteps, tokensAfterLayer, type GpuLayerRun } from './layerSteps';
-import { ATTENTION_BLOCK, blockCount, lastVisibleBlock, tokenMask, type ExecutionPlan, type KeyBlockLists } from './plan';
+import { attendedKeyBlocks, layerSteps, tokensAfterLayer, type GpuLayerRun, type LayerKeyBuffers } from './layerSteps';
+import {
+  ATTENTION_BLOCK, blockCount, lastVisibleBlock, tokenMask, wordsPerRow, type ExecutionPlan, type KeyBlockLists, type KeySelection, type LayerPlan,
+} from './plan';
 import type { AttentionCapture, ForwardResult, TimingMethod } from './result';
 
 type LayerBuffers = Record<keyof LayerWeights, GPUBuffer>;
@@ -69,8 +71,8 @@ export function packedPairs({ counts, indices, maxKeyBlocks }: ReturnType<typeof
 
 /**
  * A pre-LayerNorm transformer (GPT-2, ViT or a LLaVA-style VLM) whose weights live on one GPUDevice. `forward` runs
- * an ExecutionPlan: the plan fixes every shape, so the only thing decided on the GPU is *which* tokens a prune step
- * keeps. Rows are image tokens first (patches, then a ViT's CLS), then text tokens, so the output row is the last.
+ * an ExecutionPlan: the plan fixes every shape, so what is decided on the GPU is *which* tokens a prune step keeps
+ * and which tiles an estimator lists; the result's plan has the latter filled in. Rows are image tokens first (patches, then a ViT's CLS), then text tokens, so the output row is the last.
  */
 export class TransformerEngine {
   readonly config: TransformerConfig;
@@ -147,7 +149,7 @@ export class TransformerEngine {
       sampleProbs.set(softmax(run.logits.subarray((logitRows - 1) * vocab)), sample * vocab);
     }
     return {
-      plan,
+      plan: firstSample!.plan,
       logits: logitsSum,
       sampleProbs,
       layerPositions: firstSample!.layerPositions,
@@ -201,15 +203,25 @@ export class TransformerEngine {
         if (!layer.captureAttention || !(scored.has(layer.index) || shown.has(layer.index))) continue;
         probsByLayer.set(layer.index, frame.storage(heads * layer.tokens * layer.tokens * 4, `probs ${layer.index}`));
       }
-      const blockBuffers = plan.layers.map((layer) => {
+      const blockBuffers = plan.layers.map((layer): LayerKeyBuffers => {
         const packed = packKeyBlocks(layer.keyBlocks, layer.tokens, layer.bidirectionalPrefix);
-        return {
+        const planned = {
           counts: frame.storageWith(packed.counts, `block counts ${layer.index}`),
           indices: frame.storageWith(packed.indices, `block indices ${layer.index}`),
+        };
+        const { estimator } = layer;
+        if (!estimator) return { ...planned, planned, maxKeyBlocks: packed.maxKeyBlocks, keyMask: undefined, executedPairs: packedPairs(packed, layer.tokens) };
+        const keyMaskWords = estimator.keyMask === 'none' ? 0 : (estimator.keyMask === 'per-head' ? heads : 1) * layer.tokens * wordsPerRow(layer.tokens);
+        return {
+          planned,
+          counts: frame.storage(packed.counts.byteLength, `${estimator.technique} counts ${layer.index}`),
+          indices: frame.storage(packed.indices.byteLength, `${estimator.technique} indices ${layer.index}`),
+          keyMask: keyMaskWords ? frame.storage(keyMaskWords * 4, `${estimator.technique} key mask ${layer.index}`) : undefined,
           maxKeyBlocks: packed.maxKeyBlocks,
-          executedPairs: packedPairs(packed, layer.tokens),
+          executedPairs: null,
         };
       });
+      const forwardScratch = new Map<string, GPUBuffer>();
 
       const lastLayer = plan.layers[plan.layers.length - 1]!;
       const finalTokens = tokensAfterLayer(plan, lastLayer);
@@ -219,6 +231,12 @@ export class TransformerEngine {
       const encoder = device.createCommandEncoder({ label: 'forward' });
       // Unlisted tiles are never written by the attention kernel: zero them so maps show 0 there, not stale values.
       for (const probs of probsByLayer.values()) encoder.clearBuffer(probs);
+      // An estimator sets the bits of the keys it keeps (and its lists' counts) and nothing else.
+      for (const keys of blockBuffers) {
+        if (keys.executedPairs !== null) continue;
+        encoder.clearBuffer(keys.counts);
+        if (keys.keyMask) encoder.clearBuffer(keys.keyMask);
+      }
       // Nor are a masked head's output columns: each layer that masks heads gets an output zeroed before the pass.
       const clearedAttended = plan.layers.map((layer) => {
         if (layer.heads.length === heads) return undefined;
@@ -246,6 +264,16 @@ export class TransformerEngine {
         hidden: frame.storage(inputTokens * inner * 4, 'mlp hidden'),
         positions: initialPositions,
         probs: probsByLayer,
+        forwardScratch: (technique, name, bytes) => {
+          const key = `${technique}\u0000${name}`;
+          let buffer = forwardScratch.get(key);
+          if (!buffer) {
+            buffer = frame.storage(bytes, `${technique} ${name}`);
+            encoder.clearBuffer(buffer);
+            forwardScratch.set(key, buffer);
+          }
+          return buffer;
+        },
         onPositions: (fromLayer, tokens, buffer) => positionSnapshots.push({ fromLayer, tokens, buffer }),
       };
 
@@ -287,6 +315,22 @@ export class TransformerEngine {
         encoder.copyBufferToBuffer(probsByLayer.get(l)!, 0, read, 0, count * 4);
         return { layer: l, read, count };
       });
+      // One small readback per estimated layer: what its estimator chose, to count and to show.
+      const selectionReads = plan.layers.flatMap((layer) => {
+        const keys = blockBuffers[layer.index]!;
+        if (keys.executedPairs !== null) return [];
+        const copy = (buffer: GPUBuffer, label: string) => {
+          const read = frame.readback(buffer.size, label);
+          encoder.copyBufferToBuffer(buffer, 0, read, 0, buffer.size);
+          return read;
+        };
+        return [{
+          layer,
+          counts: copy(keys.counts, `counts read ${layer.index}`),
+          indices: copy(keys.indices, `indices read ${layer.index}`),
+          keyMask: keys.keyMask ? copy(keys.keyMask, `key mask read ${layer.index}`) : undefined,
+        }];
+      });
       const positionReads = readBack ? positionSnapshots.map((snapshot) => ({ snapshot, read: frame.readback(snapshot.tokens * 4, 'positions read') })) : [];
       for (const { snapshot, read } of positionReads) encoder.copyBufferToBuffer(snapshot.buffer, 0, read, 0, snapshot.tokens * 4);
 
@@ -307,6 +351,24 @@ export class TransformerEngine {
       }
       querySet?.destroy();
 
+      const selections = new Map<number, KeySelection>();
+      for (const read of selectionReads) {
+        const { layer } = read;
+        const queryBlocks = blockCount(layer.tokens);
+        const packed = {
+          counts: new Uint32Array(await readInt32(read.counts, heads * queryBlocks)),
+          indices: new Uint32Array(await readInt32(read.indices, read.indices.size / 4)),
+          maxKeyBlocks: queryBlocks,
+        };
+        const keyMask = read.keyMask
+          ? { perHead: layer.estimator!.keyMask === 'per-head', bits: new Uint32Array(await readInt32(read.keyMask, read.keyMask.size / 4)) }
+          : null;
+        const selection = { keyBlocks: unpackSelection(packed, layer), keyMask };
+        selections.set(layer.index, selection);
+        kernels.addDispatchedMacs(2 * packedPairs(packed, layer.tokens) * (this.config.n_embd / heads));
+      }
+      const executed = resolvePlan(plan, selections);
+
       const snapshots = await Promise.all(positionReads.map(async ({ snapshot, read }) => ({ fromLayer: snapshot.fromLayer, positions: await readInt32(read, snapshot.tokens) })));
       const layerPositions = plan.layers.map((layer) => {
         const latest = snapshots.filter((s) => s.fromLayer <= layer.index).at(-1);
@@ -318,17 +380,43 @@ export class TransformerEngine {
           heads,
           tokens: plan.layers[layer]!.tokens,
           probs: await readFloat32(read, count),
-          computedTiles: computedTiles(plan.layers[layer]!.keyBlocks, plan.layers[layer]!.tokens),
-          mask: tokenMask(this.config, plan.layers[layer]!),
+          computedTiles: computedTiles(attendedKeyBlocks(executed.layers[layer]!), plan.layers[layer]!.tokens),
+          mask: tokenMask(this.config, executed.layers[layer]!),
+          forcedTiles: plan.layers[layer]!.estimator ? computedTiles(plan.layers[layer]!.estimator!.forced, plan.layers[layer]!.tokens) : null,
           blockSize: plan.blockSize,
           positions: layerPositions[layer]!,
         })),
       );
-      return { logits: logitValues, ms, method, layerPositions, attention, dispatchedMacs: kernels.dispatchedMacs };
+      return { logits: logitValues, ms, method, layerPositions, attention, dispatchedMacs: kernels.dispatchedMacs, plan: executed };
     } finally {
       frame.release();
     }
   }
+}
+
+/**
+ * Read-back lists of one estimated layer, checked against the contract (BlockEstimator): each a subset of the planned
+ * list of its (head, query block), ascending. A violation is a bug in the technique's kernel, named as such.
+ */
+function unpackSelection({ counts, indices, maxKeyBlocks }: { counts: Uint32Array; indices: Uint32Array; maxKeyBlocks: number }, layer: LayerPlan): KeyBlockLists {
+  const technique = layer.estimator!.technique;
+  return layer.keyBlocks.map((headLists, h) =>
+    headLists.map((allowed, q) => {
+      const slot = h * maxKeyBlocks + q;
+      const count = counts[slot]!;
+      if (count > allowed.length) throw new Error(`${technique} listed ${count} key blocks for head ${h}, query block ${q} of layer ${layer.index}, more than the ${allowed.length} planned`);
+      const chosen = Array.from(indices.subarray(slot * maxKeyBlocks, slot * maxKeyBlocks + count));
+      const bad = chosen.find((k, b) => !allowed.includes(k) || (b > 0 && k <= chosen[b - 1]!));
+      if (bad !== undefined) throw new Error(`${technique} listed key block ${bad} for head ${h}, query block ${q} of layer ${layer.index}: not planned there, or out of order`);
+      return chosen;
+    }),
+  );
+}
+
+/** `plan` with each estimated layer's choice filled in: what ran, for the FLOP counter and the panels. */
+export function resolvePlan(plan: ExecutionPlan, selections: ReadonlyMap<number, KeySelection>): ExecutionPlan {
+  if (selections.size === 0) return plan;
+  return { ...plan, layers: plan.layers.map((layer) => (selections.has(layer.index) ? { ...layer, selection: selections.get(layer.index)! } : layer)) };
 }
 
 /** [heads, queryBlocks, keyBlocks] mask of the tiles a layer's attention kernel computes. */

@@ -64,9 +64,10 @@ export async function evaluateImageModel(engine: TransformerEngine, items: reado
   for (const item of items) {
     const pixels = pixelValues(item.image, config.image);
     const plan = buildPlan(config, config.imageTokens + item.ids.length, options.active);
-    tally.flops.executed += countFlops(plan).total.flops;
-    tally.flops.dense += denseReference(plan).total.flops;
     const result = await engine.forward(plan, item.ids, { pixels });
+    // The plan as it ran: GPU-decided tiles are only known after the forward.
+    tally.flops.executed += countFlops(result.plan).total.flops;
+    tally.flops.dense += denseReference(plan).total.flops;
     const probs = Float32Array.from(sampleStatistics(result.sampleProbs, config.vocab_size).mean);
     tally.score(argmax(probs) === item.answer, [item.task]);
     if (options.denseProbs) tally.compare(await options.denseProbs(item, pixels), probs);

@@ -79,9 +79,11 @@ async function greedyAnswer(
   const vocab = engine.config.vocab_size;
   const run = async (ids: number[], logitsRows: 'last' | 'all') => {
     const plan = buildPlan(engine.config, ids.length, active, { logitsRows });
-    flops.executed += countFlops(plan).total.flops;
+    const result = await engine.forward(plan, ids);
+    // The plan as it ran: GPU-decided tiles are only known after the forward.
+    flops.executed += countFlops(result.plan).total.flops;
     flops.dense += denseReference(plan).total.flops;
-    return { plan, result: await engine.forward(plan, ids) };
+    return { plan, result };
   };
 
   const teacherForced = [...promptIds, ...answerIds.slice(0, -1)];

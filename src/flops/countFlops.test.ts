@@ -29,7 +29,7 @@ function densePlan(config: TransformerConfig, tokens: number, blockSize: number,
     config,
     inputTokens: tokens,
     blockSize,
-    layers: Array.from({ length: config.n_layer }, (_, index) => ({ index, tokens, bidirectionalPrefix: 0, tokenWindow: null, heads: allHeads(config), keyBlocks, captureAttention: false })),
+    layers: Array.from({ length: config.n_layer }, (_, index) => ({ index, tokens, bidirectionalPrefix: 0, tokenWindow: null, heads: allHeads(config), keyBlocks, captureAttention: false, estimator: null, selection: null })),
     reductions: [],
     dropout: null,
     logitsRows,
@@ -92,6 +92,7 @@ describe('countFlops on a dense causal plan', () => {
       mlpUp: 37 * 16 * 64, // 37888
       mlpDown: 37 * 64 * 16,
       overhead: 0,
+      overheadInt: 0,
     });
     expect(layer.macsTotal).toBe(144160);
     expect(layer.flops).toBe(288320);
@@ -194,6 +195,8 @@ describe('countFlops with techniques', () => {
         heads: allHeads(config),
         keyBlocks: index < K ? keyN : keyK,
         captureAttention: index === K - 1,
+        estimator: null,
+        selection: null,
       })),
       reductions: [step],
       dropout: null,
@@ -207,7 +210,7 @@ describe('countFlops with techniques', () => {
     const report = countFlops(plan);
     expect(report.layers.map((l) => l.macsTotal)).toEqual([144160, 144160, 72192 + 1234, 72192]);
     expect(report.layers[2]!.macs.overhead).toBe(1234);
-    expect(report.layers[2]!.overhead).toEqual([{ technique: 'fastv', macs: 1234 }]);
+    expect(report.layers[2]!.overhead).toEqual([{ technique: 'fastv', macs: 1234, intMacs: 0 }]);
     expect(report.layers[2]!.nonMatmulParts.compaction).toBe(37);
     expect(report.layers[3]!.nonMatmulParts.compaction).toBe(0);
     // LM head on the last row: 1·16·50 = 800.

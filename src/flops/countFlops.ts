@@ -14,7 +14,10 @@ export { countPairs, densePairs, tilePairs, type PairCount } from './pairs';
 
 export interface OverheadItem {
   technique: string;
+  /** All its multiply-adds, float and integer. */
   macs: number;
+  /** The low-bit integer share of `macs`. */
+  intMacs: number;
 }
 
 export interface LayerFlops {
@@ -35,7 +38,7 @@ export interface LayerFlops {
   squarePairs: number;
   /** usefulPairs / densePairs (1 for dense attention). */
   attentionDensity: number;
-  /** Overhead broken down by technique (sums to macs.overhead). */
+  /** Overhead broken down by technique (sums to macs.overhead + macs.overheadInt). */
   overhead: OverheadItem[];
   /** Sum of `nonMatmulParts`. */
   nonMatmul: number;
@@ -126,7 +129,7 @@ function addParts(a: NonMatmulParts, b: NonMatmulParts, scale = 1): NonMatmulPar
 }
 
 function emptyMacs(): MatmulMacs {
-  return { qkv: 0, attnScores: 0, attnValues: 0, attnProj: 0, mlpUp: 0, mlpDown: 0, overhead: 0 };
+  return { qkv: 0, attnScores: 0, attnValues: 0, attnProj: 0, mlpUp: 0, mlpDown: 0, overhead: 0, overheadInt: 0 };
 }
 
 /** Sums the costs of the steps `layer` runs in `sample` (src/engine/layerSteps.ts). */
@@ -147,9 +150,13 @@ function countLayer(plan: ExecutionPlan, layer: LayerPlan, sample: number): Laye
       pairs.executed += cost.pairs.executed;
       pairs.useful += cost.pairs.useful;
     }
-    if (cost.technique) overhead.push({ technique: cost.technique, macs: cost.macs?.overhead ?? 0 });
+    if (cost.technique) {
+      const intMacs = cost.macs?.overheadInt ?? 0;
+      overhead.push({ technique: cost.technique, macs: (cost.macs?.overhead ?? 0) + intMacs, intMacs });
+    }
   }
-  const macsTotal = macs.qkv + macs.attnScores + macs.attnValues + macs.attnProj + macs.mlpUp + macs.mlpDown + macs.overhead;
+  // Integer MACs count in the totals, as the papers' "(F_est + F_sparse) / F_dense" does; `overheadInt` keeps them apart.
+  const macsTotal = macs.qkv + macs.attnScores + macs.attnValues + macs.attnProj + macs.mlpUp + macs.mlpDown + macs.overhead + macs.overheadInt;
   const usefulMacsTotal = macsTotal - 2 * (pairs.executed - pairs.useful) * dh;
   const nonMatmul = sumParts(nonMatmulParts);
   const denseMaskPairs = heads * densePairs(n, layer.bidirectionalPrefix);
@@ -289,6 +296,8 @@ export function densePlanFor(plan: ExecutionPlan): ExecutionPlan {
       heads: allHeads(config),
       keyBlocks,
       captureAttention: false,
+      estimator: null,
+      selection: null,
     })),
     reductions: [],
     dropout: null,

@@ -9,6 +9,7 @@ const capture: AttentionCapture = {
   tokens: 2,
   probs: Float32Array.from([1, 0, 0.5, 0.5, 1, 0, 0.25, 0.75]),
   computedTiles: Uint8Array.from([1, 0, 1, 1, 1, 0, 0, 1]),
+  forcedTiles: null,
   blockSize: 1,
   positions: Int32Array.from([0, 3]),
   mask: { tokens: 2, bidirectionalPrefix: 0, tokenWindow: null, firstTokenRow: 0 },

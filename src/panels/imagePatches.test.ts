@@ -36,7 +36,7 @@ function capture(layer: number): AttentionCapture {
     weights.forEach((w, k) => (probs[row * n + k] = w / sum));
   }
   const mask = { tokens: n, bidirectionalPrefix: n, tokenWindow: null, firstTokenRow: n - 1 };
-  return { layer, heads: 2, tokens: n, probs, computedTiles: new Uint8Array(1).fill(1), blockSize: 16, positions, mask };
+  return { layer, heads: 2, tokens: n, probs, computedTiles: new Uint8Array(1).fill(1), forcedTiles: null, blockSize: 16, positions, mask };
 }
 
 const caption = 'Eval image 7: how many objects? (expected class: two)';

@@ -304,7 +304,8 @@ export async function createRunner(): Promise<Runner> {
       const output = (denseProbs: Float32Array | null, denseMs: number): RunOutput => {
         const started = performance.now();
         const { predictions, comparison } = compareWithDense(denseProbs, forward.sampleProbs, config.vocab_size, tokenLabel);
-        const flops = { current: countFlops(plan), dense: denseReference(plan) };
+        // The plan as it ran: GPU-decided tiles are only known after the forward.
+        const flops = { current: countFlops(forward.plan), dense: denseReference(plan) };
         performance.measure('run: FLOP count + comparison', { start: started });
         return {
           tokenLabels: [...imageTokenLabels(config), ...ids.map(tokenLabel)],

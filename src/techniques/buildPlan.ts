@@ -1,11 +1,11 @@
 import { bidirectionalPrefix, type TransformerConfig } from '../models/config';
 import {
-  allHeads, ATTENTION_BLOCK, denseKeyBlocks, SITE_MASK_KINDS, type DropoutPlan, type DropoutSiteName, type DropoutSiteRule,
+  allHeads, ATTENTION_BLOCK, type BlockEstimator, denseKeyBlocks, SITE_MASK_KINDS, type DropoutPlan, type DropoutSiteName, type DropoutSiteRule,
   type ExecutionPlan, type KeyBlockLists, type LayerPlan, type ReductionPoint, type ReductionStep, tokenMask, type TokenWindow,
   visibleTiles,
 } from '../engine/plan';
 import { techniqueById } from './registry';
-import type { ActiveTechnique, Technique } from './types';
+import type { ActiveTechnique, LayerContext, Technique } from './types';
 
 export interface PlanOptions {
   logitsRows?: 'last' | 'all';
@@ -86,6 +86,8 @@ export function buildPlan(config: TransformerConfig, inputTokens: number, active
       tokenWindow = { window, technique: technique.id };
     }
     const layerMask = tokenMask(config, { tokens, bidirectionalPrefix: prefix, tokenWindow: tokenWindow?.window ?? null });
+    // A tile the token window leaves no pair in is never read, so time and FLOPs fall with the window.
+    const planned = withoutMaskedHeads(withDiagonal(layerMask.tokenWindow ? visibleTiles(keyBlocks, layerMask) : keyBlocks), heads);
     layers.push({
       index,
       tokens,
@@ -93,8 +95,10 @@ export function buildPlan(config: TransformerConfig, inputTokens: number, active
       tokenWindow: layerMask.tokenWindow,
       heads,
       // A tile the token window leaves no pair in is never read, so time and FLOPs fall with the window.
-      keyBlocks: withoutMaskedHeads(withDiagonal(layerMask.tokenWindow ? visibleTiles(keyBlocks, layerMask) : keyBlocks), heads),
+      keyBlocks: planned,
       captureAttention: false,
+      estimator: layerEstimator(enabled, context, planned),
+      selection: null,
     });
     reduce(index, 'after-attention');
   }
@@ -143,6 +147,22 @@ function plannedReductions(config: TransformerConfig, inputTokens: number, prote
     }
   });
   return planned;
+}
+
+/**
+ * The one technique that decides this layer's tiles on the GPU, if any. It chooses within `planned`, so a CPU-planned
+ * restriction (a sliding window, masked heads) still holds; two estimators on one layer would each overwrite the
+ * other's choice.
+ */
+function layerEstimator(enabled: Enabled, context: LayerContext, planned: KeyBlockLists): BlockEstimator | null {
+  let chosen: BlockEstimator | null = null;
+  for (const { technique, params } of enabled) {
+    const estimator = technique.estimateKeyBlocks?.({ ...context, planned }, params) ?? null;
+    if (!estimator) continue;
+    if (chosen) throw new PlanError(`${chosen.technique} and ${technique.id} both choose the key blocks of layer ${context.layer} on the GPU; switch one off`);
+    chosen = estimator;
+  }
+  return chosen;
 }
 
 /** Every query block keeps its diagonal block: without it a row can be left with no key and an undefined softmax. */

@@ -1,5 +1,5 @@
 import type { TransformerConfig } from '../models/config';
-import type { DropoutPlan, KeyBlockLists, ReductionPoint, ScoreInput, ScorerKernel, TokenWindow } from '../engine/plan';
+import type { BlockEstimator, DropoutPlan, KeyBlockLists, ReductionPoint, ScoreInput, ScorerKernel, TokenWindow } from '../engine/plan';
 
 export type TechniqueFamily = 'sparse-attention' | 'token-pruning' | 'dropout';
 
@@ -58,6 +58,11 @@ export interface LayerContext {
   bidirectionalPrefix: number;
 }
 
+export interface EstimatorContext extends LayerContext {
+  /** The layer's lists after every CPU-planned restriction: the estimate's choice is a subset of them. */
+  planned: KeyBlockLists;
+}
+
 export interface ReductionContext {
   config: TransformerConfig;
   /** Tokens of the whole input. */
@@ -110,6 +115,11 @@ export interface Technique {
    * tiles it computes, or null for none. At most one technique may set one per layer.
    */
   restrictTokens?(context: LayerContext, params: ParamValues): TokenWindow | null;
+  /**
+   * Sparse attention decided on the GPU from the layer's own Q and K: the estimator that writes this layer's key-block
+   * lists (and key mask), choosing within `context.planned`; null to leave the layer as planned.
+   */
+  estimateKeyBlocks?(context: EstimatorContext, params: ParamValues): BlockEstimator | null;
   /** Head pruning: the heads that run in one layer, a subset of `heads` (ascending). */
   restrictHeads?(heads: readonly number[], context: LayerContext, params: ParamValues): readonly number[];
   /** Token reduction: the steps it adds, any number (multi-stage methods add one per stage); none prune nothing. */

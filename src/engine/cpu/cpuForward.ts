@@ -2,7 +2,7 @@ import type { TransformerConfig } from '../../models/config';
 import type { TransformerWeights } from '../../models/modelWeights';
 import { elementDropout } from '../dropoutSites';
 import { layerSteps, tokensAfterLayer, type CpuLayerRun } from '../layerSteps';
-import type { ExecutionPlan } from '../plan';
+import type { ExecutionPlan, KeySelection } from '../plan';
 import * as cpu from './kernels';
 
 export interface CpuForwardResult {
@@ -11,6 +11,8 @@ export interface CpuForwardResult {
   layerPositions: Int32Array[];
   /** Attention probabilities of every layer: [heads, tokens, tokens]. */
   probs: Float32Array[];
+  /** What the estimator twins chose, by layer (the GPU's choice is in ForwardResult.plan). */
+  selections: ReadonlyMap<number, KeySelection>;
 }
 
 /**
@@ -40,6 +42,7 @@ export function cpuForward(
   }
   const snapshots: { fromLayer: number; positions: Int32Array }[] = [{ fromLayer: 0, positions: Int32Array.from({ length: plan.inputTokens }, (_, i) => i) }];
   const empty = new Float32Array(0);
+  const estimatorStates = new Map<string, Map<string, unknown>>();
   const run: CpuLayerRun = {
     weights: weights.layers[0]!,
     x,
@@ -49,6 +52,12 @@ export function cpuForward(
     hidden: empty,
     positions: snapshots[0]!.positions,
     probs: new Map(),
+    selections: new Map(),
+    estimatorState: (technique) => {
+      let state = estimatorStates.get(technique);
+      if (!state) estimatorStates.set(technique, (state = new Map()));
+      return state;
+    },
     onPositions: (fromLayer, positions) => snapshots.push({ fromLayer, positions }),
   };
   for (const layer of plan.layers) {
@@ -64,5 +73,6 @@ export function cpuForward(
     layerPositions: plan.layers.map((layer) => snapshots.filter((s) => s.fromLayer <= layer.index).at(-1)!.positions),
     // A layer whose attention a sample dropped computed nothing: all zeros, as the engine's cleared capture reads.
     probs: plan.layers.map((layer) => run.probs.get(layer.index) ?? new Float32Array(config.n_head * layer.tokens ** 2)),
+    selections: run.selections,
   };
 }

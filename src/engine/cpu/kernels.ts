@@ -164,7 +164,7 @@ export function attention(qkv: Float32Array, lists: KeyBlockLists, mask: TokenMa
         return Array.from({ length: Math.max(0, Math.min(start + ATTENTION_BLOCK, tokens) - start) }, (_, j) => start + j);
       });
       for (let i = q * ATTENTION_BLOCK; i < Math.min((q + 1) * ATTENTION_BLOCK, tokens); i++) {
-        const visible = keys.filter((j) => keyVisible(mask, i, j));
+        const visible = keys.filter((j) => keyVisible(mask, i, j, h));
         const scores = visible.map((j) => {
           let s = 0;
           for (let d = 0; d < headDim; d++) s += qkv[i * row + h * headDim + d]! * scale * qkv[j * row + channels + h * headDim + d]!;
