@@ -23,6 +23,13 @@ export function expectMatchesCpuForward(result: ForwardResult, plan: ExecutionPl
   const meanLogits = references[0]!.logits.map((_, i) => references.reduce((sum, r) => sum + r.logits[i]!, 0) / samples);
   expect(relativeError(result.logits, meanLogits)).toBeLessThanOrEqual(1e-4);
   expect(result.layerPositions.map((p) => Array.from(p))).toEqual(references[0]!.layerPositions.map((p) => Array.from(p)));
+  // What each GPU estimator chose (read back into result.plan) is what its CPU twin chose.
+  for (const layer of result.plan.layers) {
+    if (!layer.estimator) continue;
+    const selection = references[0]!.selections.get(layer.index)!;
+    expect(layer.selection?.keyBlocks, `key blocks ${layer.estimator.technique} chose in layer ${layer.index}`).toEqual(selection.keyBlocks);
+    expect(layer.selection?.keyMask?.bits, `key mask ${layer.estimator.technique} wrote in layer ${layer.index}`).toEqual(selection.keyMask?.bits);
+  }
   for (const capture of result.attention) {
     expect(relativeError(capture.probs, references[0]!.probs[capture.layer]!), `attention of layer ${capture.layer}`).toBeLessThanOrEqual(1e-4);
   }

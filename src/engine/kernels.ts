@@ -216,7 +216,7 @@ export class KernelRecorder {
     this.#macs += args.macs;
     for (const pass of args.passes) {
       const source = techniqueShader(pass.source(this.#context.features));
-      const pipeline = this.#context.pipeline(source, 'main', { ...pass.constants, BLOCK: ATTENTION_BLOCK }, `${args.technique}: ${pass.label}`);
+      const pipeline = this.#context.pipeline(source, 'main', pass.constants, `${args.technique}: ${pass.label}`);
       this.#encode(pipeline, pass.buffers, [pass.workgroups[0], pass.workgroups[1]]);
     }
   }

@@ -268,8 +268,8 @@ export class TransformerEngine {
           const key = `${technique}\u0000${name}`;
           let buffer = forwardScratch.get(key);
           if (!buffer) {
-            buffer = frame.storage(bytes, `${technique} ${name}`);
-            encoder.clearBuffer(buffer);
+            // Zeroed by upload: the compute pass is open, so the encoder cannot clear it any more.
+            buffer = frame.storageWith(new Uint8Array(bytes), `${technique} ${name}`);
             forwardScratch.set(key, buffer);
           }
           return buffer;
@@ -319,16 +319,19 @@ export class TransformerEngine {
       const selectionReads = plan.layers.flatMap((layer) => {
         const keys = blockBuffers[layer.index]!;
         if (keys.executedPairs !== null) return [];
-        const copy = (buffer: GPUBuffer, label: string) => {
-          const read = frame.readback(buffer.size, label);
-          encoder.copyBufferToBuffer(buffer, 0, read, 0, buffer.size);
-          return read;
+        // Pooled buffers may be larger than asked for: read exactly the words the layout has.
+        const copy = (buffer: GPUBuffer, words: number, label: string) => {
+          const read = frame.readback(words * 4, label);
+          encoder.copyBufferToBuffer(buffer, 0, read, 0, words * 4);
+          return { read, words };
         };
+        const listSlots = heads * blockCount(layer.tokens);
+        const maskWords = (layer.estimator!.keyMask === 'per-head' ? heads : 1) * layer.tokens * wordsPerRow(layer.tokens);
         return [{
           layer,
-          counts: copy(keys.counts, `counts read ${layer.index}`),
-          indices: copy(keys.indices, `indices read ${layer.index}`),
-          keyMask: keys.keyMask ? copy(keys.keyMask, `key mask read ${layer.index}`) : undefined,
+          counts: copy(keys.counts, listSlots, `counts read ${layer.index}`),
+          indices: copy(keys.indices, listSlots * keys.maxKeyBlocks, `indices read ${layer.index}`),
+          keyMask: keys.keyMask ? copy(keys.keyMask, maskWords, `key mask read ${layer.index}`) : undefined,
         }];
       });
       const positionReads = readBack ? positionSnapshots.map((snapshot) => ({ snapshot, read: frame.readback(snapshot.tokens * 4, 'positions read') })) : [];
@@ -355,14 +358,9 @@ export class TransformerEngine {
       for (const read of selectionReads) {
         const { layer } = read;
         const queryBlocks = blockCount(layer.tokens);
-        const packed = {
-          counts: new Uint32Array(await readInt32(read.counts, heads * queryBlocks)),
-          indices: new Uint32Array(await readInt32(read.indices, read.indices.size / 4)),
-          maxKeyBlocks: queryBlocks,
-        };
-        const keyMask = read.keyMask
-          ? { perHead: layer.estimator!.keyMask === 'per-head', bits: new Uint32Array(await readInt32(read.keyMask, read.keyMask.size / 4)) }
-          : null;
+        const words = async ({ read, words }: { read: GPUBuffer; words: number }) => new Uint32Array((await readInt32(read, words)).buffer);
+        const packed = { counts: await words(read.counts), indices: await words(read.indices), maxKeyBlocks: queryBlocks };
+        const keyMask = read.keyMask ? { perHead: layer.estimator!.keyMask === 'per-head', bits: await words(read.keyMask) } : null;
         const selection = { keyBlocks: unpackSelection(packed, layer), keyMask };
         selections.set(layer.index, selection);
         kernels.addDispatchedMacs(2 * packedPairs(packed, layer.tokens) * (this.config.n_embd / heads));
