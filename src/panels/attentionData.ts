@@ -11,6 +11,7 @@ export function attentionMapData(capture: AttentionCapture, tokens: string[], he
   const tilesPerHead = capture.computedTiles.length / heads;
   let probs: Float32Array;
   let computedTiles: Uint8Array;
+  let forcedTiles: Uint8Array | null = null;
   if (head === 'mean') {
     probs = new Float32Array(n * n);
     computedTiles = new Uint8Array(tilesPerHead);
@@ -18,10 +19,22 @@ export function attentionMapData(capture: AttentionCapture, tokens: string[], he
       for (let i = 0; i < n * n; i++) probs[i] = (probs[i] ?? 0) + (capture.probs[h * n * n + i] ?? 0) / heads;
       for (let t = 0; t < tilesPerHead; t++) computedTiles[t] = (computedTiles[t] ?? 0) | (capture.computedTiles[h * tilesPerHead + t] ?? 0);
     }
+    // A tile is forced for the mean only where every head was forced to compute it.
+    if (capture.forcedTiles) {
+      const forced = capture.forcedTiles;
+      forcedTiles = Uint8Array.from({ length: tilesPerHead }, (_, t) => (Array.from({ length: heads }, (_, h) => forced[h * tilesPerHead + t]).every(Boolean) ? 1 : 0));
+    }
   } else {
     probs = capture.probs.subarray(head * n * n, (head + 1) * n * n);
     computedTiles = capture.computedTiles.subarray(head * tilesPerHead, (head + 1) * tilesPerHead);
+    forcedTiles = capture.forcedTiles?.subarray(head * tilesPerHead, (head + 1) * tilesPerHead) ?? null;
   }
-  const windowMask = capture.mask.tokenWindow ? capture.mask : null;
-  return { tokens, positions: capture.positions, probs, computedTiles, blockSize: capture.blockSize, layer: capture.layer, head, visiblePrefix, windowMask };
+  // A key mask is per head (or shared): the mean of heads cannot say which keys one head was denied.
+  const perHeadKeys = capture.mask.keyMask?.perHead && head === 'mean';
+  const keyMask = perHeadKeys ? null : (capture.mask.keyMask ?? null);
+  const windowMask = capture.mask.tokenWindow || keyMask ? { ...capture.mask, keyMask } : null;
+  return {
+    tokens, positions: capture.positions, probs, computedTiles, forcedTiles, blockSize: capture.blockSize, layer: capture.layer, head, visiblePrefix,
+    windowMask, maskHead: head === 'mean' ? 0 : head,
+  };
 }

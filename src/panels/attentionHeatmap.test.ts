@@ -16,6 +16,8 @@ function denseMap(tokens: string[], blockSize: number): AttentionMapData {
     head: 2,
     visiblePrefix: 0,
     windowMask: null,
+    forcedTiles: null,
+    maskHead: 0,
   };
 }
 
@@ -36,7 +38,7 @@ describe('attentionHeatmap', () => {
     const computedTiles = new Uint8Array(25).map((_, i) => (i % 5 <= Math.floor(i / 5) ? 1 : 0));
     computedTiles[4 * 5 + 1] = 0;
     computedTiles[3 * 5 + 1] = 0;
-    const data: AttentionMapData = { tokens: words, positions, probs: syntheticAttention(n, 3), computedTiles, blockSize: 2, layer: 3, head: 'mean', visiblePrefix: 0, windowMask: null };
+    const data: AttentionMapData = { tokens: words, positions, probs: syntheticAttention(n, 3), computedTiles, blockSize: 2, layer: 3, head: 'mean', visiblePrefix: 0, windowMask: null, forcedTiles: null, maskHead: 0 };
     const svg = attentionHeatmap(data);
     expect(tileCounts(data)).toEqual({ visible: 15, skipped: 2 });
     expect(svg.getAttribute('data-skipped-tiles')).toBe('2');
@@ -61,7 +63,7 @@ describe('attentionHeatmap', () => {
     const tokens = ['p0', 'p1', 'p2', 'p3', 'what', 'is', 'it', '?'];
     const positions = Int32Array.from([0, 2, 3, 4, 5, 6, 7]);
     const computedTiles = new Uint8Array(16).fill(1);
-    const data: AttentionMapData = { tokens, positions, probs: syntheticAttention(7, 5), computedTiles, blockSize: 2, layer: 2, head: 0, visiblePrefix: 4, windowMask: null };
+    const data: AttentionMapData = { tokens, positions, probs: syntheticAttention(7, 5), computedTiles, blockSize: 2, layer: 2, head: 0, visiblePrefix: 4, windowMask: null, forcedTiles: null, maskHead: 0 };
     // Computed prefix p0, p2, p3 spans key blocks 0 and 1: all 4 query blocks see both, blocks 2 and 3 are causal.
     expect(tileCounts(data)).toEqual({ visible: 4 * 2 + 3, skipped: 0 });
     const svg = attentionHeatmap(data);
@@ -92,6 +94,25 @@ describe('attentionHeatmap', () => {
     // Query 0 keeps 1 key, query 1 keeps 2 (its predecessor is the sink), queries 2–11 keep 3: 33 cells.
     expect(svg.querySelectorAll('rect[data-kind="value"]')).toHaveLength(33);
     expect([...svg.querySelectorAll('.kinds text')].map((t) => t.textContent)).toEqual(['causal mask', 'outside window', 'skipped tile', 'pruned token']);
+  });
+
+  test("an estimator's choice: unselected keys read as masked, and each computed tile says who decided it", () => {
+    // 12 tokens in tiles of 4; head 1's key mask keeps only even keys (and the query's own); the estimate skipped tile
+    // (2, 1) and chose (2, 0), the method forced the diagonal.
+    const bits = new Uint32Array(2 * 12);
+    for (let i = 0; i < 12; i++) for (let j = 0; j < 12; j++) if (j % 2 === 0 || j === i) bits[12 + i]! |= 1 << j;
+    const windowMask = { tokens: 12, bidirectionalPrefix: 0, tokenWindow: null, firstTokenRow: 0, keyMask: { perHead: true, bits } };
+    const computedTiles = Uint8Array.from([1, 0, 0, 1, 1, 0, 1, 0, 1]);
+    const forcedTiles = Uint8Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const data: AttentionMapData = { ...denseMap(words, 4), computedTiles, forcedTiles, windowMask, maskHead: 1, head: 1 };
+    const svg = attentionHeatmap(data);
+    expect(describeCell(data, 9, 3)).toBe("query '␣.' (pos 9) → key '␣fox' (pos 3): masked (key not selected)");
+    expect(describeCell(data, 9, 9)).toMatch(/: \d\.\d{3}$/);
+    expect(describeCell(data, 9, 5)).toMatch(/skipped tile$/);
+    expect([...svg.querySelectorAll('.tile-sources rect')].map((r) => r.getAttribute('data-source'))).toEqual(['forced', 'estimate', 'forced', 'estimate', 'forced']);
+    expect([...svg.querySelectorAll('.kinds text')].map((t) => t.textContent)).toEqual([
+      'causal mask', 'key not selected', 'skipped tile', 'pruned token', 'tile chosen by estimate', 'tile forced (sink, band, diagonal)',
+    ]);
   });
 
   test('colour legend spans exactly 0 to 1 and names the three regions', () => {

@@ -11,6 +11,11 @@ export interface AttentionMapData {
   probs: Float32Array;
   /** [qBlocks, kBlocks] over the computed tokens, qBlocks = kBlocks = ceil(n / blockSize): 1 where computed. */
   computedTiles: Uint8Array;
+  /**
+   * With a GPU estimator (SALE, DHSA): [qBlocks, kBlocks], 1 where the method computes the tile whatever its estimate
+   * says (sink, local band, diagonal); the other computed tiles are the ones the estimate chose. Null otherwise.
+   */
+  forcedTiles: Uint8Array | null;
   blockSize: number;
   layer: number;
   head: number | 'mean';
@@ -20,10 +25,13 @@ export interface AttentionMapData {
    */
   visiblePrefix: number;
   /**
-   * The layer's mask over its computed rows when a token window narrows it, else null: a key outside the window in
-   * a computed tile reads as masked, not as a visible key with probability 0.
+   * The layer's mask over its computed rows when a token window or an estimator's key mask narrows it, else null: a
+   * key outside the window (or not selected) in a computed tile reads as masked, not as a visible key with
+   * probability 0.
    */
   windowMask: TokenMask | null;
+  /** The head whose key mask `windowMask` applies (0 for a mask the heads share). */
+  maskHead: number;
 }
 
 export interface AttentionHeatmapOptions extends PanelOptions {
@@ -106,9 +114,10 @@ export function attentionHeatmap(data: AttentionMapData, options: AttentionHeatm
     }
   }
   plot.append('rect').attr('width', size).attr('height', size).attr('fill', 'none').attr('stroke', '#888');
+  const sources = drawTileSources(plot, data, grid, size);
 
   drawTicks(plot, data, grid, size);
-  drawLegend(svg, hatchId, maskedLabels(data), MARGIN.left + size + 24, MARGIN.top, size);
+  drawLegend(svg, hatchId, maskedLabels(data), MARGIN.left + size + 24, MARGIN.top, size, sources);
   return svg.node() as SVGSVGElement;
 }
 
@@ -180,16 +189,23 @@ function classifier(data: AttentionMapData): (q: number, k: number) => { kind: C
     const tile = data.computedTiles[Math.floor(qi / data.blockSize) * kBlocks + Math.floor(ki / data.blockSize)];
     if (!tile) return { kind: CellKind.Skipped, value: 0 };
     // The window is stated over the layer's rows, which pruning renumbers: test it on the computed indices.
-    if (data.windowMask && !keyVisible(data.windowMask, qi, ki)) return { kind: CellKind.Masked, value: 0, maskedBy: WINDOW_MASK };
+    if (data.windowMask && !keyVisible(data.windowMask, qi, ki, data.maskHead)) {
+      return { kind: CellKind.Masked, value: 0, maskedBy: data.windowMask.tokenWindow ? WINDOW_MASK : KEY_MASK };
+    }
     return { kind: CellKind.Value, value: data.probs[qi * n + ki] ?? 0 };
   };
 }
 
 const WINDOW_MASK = 'outside sinks + window';
+const KEY_MASK = 'key not selected';
 
 /** The legend's names for the hatched region, one line each (none when nothing is masked). */
 function maskedLabels(data: AttentionMapData): string[] {
-  const parts = [maskName(data) === 'bidirectional' ? null : `${maskName(data)} mask`, data.windowMask ? 'outside window' : null];
+  const parts = [
+    maskName(data) === 'bidirectional' ? null : `${maskName(data)} mask`,
+    data.windowMask?.tokenWindow ? 'outside window' : null,
+    data.windowMask?.keyMask ? 'key not selected' : null,
+  ];
   return parts.filter((part) => part !== null);
 }
 
@@ -216,6 +232,38 @@ export function tileCounts(data: AttentionMapData): { visible: number; skipped: 
     }
   }
   return { visible, skipped };
+}
+
+const CHOSEN_STROKE = '#ff7f0e';
+const FORCED_STROKE = '#ffffff';
+
+/**
+ * With an estimator, outlines each computed tile by who decided it: forced by the method (white) or chosen by the
+ * estimate (orange). Tiles are over the computed tokens; without pruning they sit on the map's own grid. Returns
+ * whether it drew (so the legend names the outlines).
+ */
+function drawTileSources(plot: Group, data: AttentionMapData, grid: HeatmapGrid, size: number): boolean {
+  const forced = data.forcedTiles;
+  // Pruned tokens renumber the computed rows, so a tile no longer covers a square of original positions.
+  if (!forced || data.positions.length !== data.tokens.length) return false;
+  const blocks = Math.ceil(data.positions.length / data.blockSize);
+  const edge = (size / grid.cells) * (data.blockSize / grid.span);
+  const outlines = plot.append('g').attr('class', 'tile-sources').attr('fill', 'none').attr('stroke-width', Math.max(0.5, Math.min(1.5, edge / 12)));
+  for (let q = 0; q < blocks; q++) {
+    for (let k = 0; k < blocks; k++) {
+      if (!data.computedTiles[q * blocks + k]) continue;
+      const isForced = forced[q * blocks + k] === 1;
+      outlines
+        .append('rect')
+        .attr('x', k * edge + 0.5)
+        .attr('y', q * edge + 0.5)
+        .attr('width', Math.max(0, edge - 1))
+        .attr('height', Math.max(0, edge - 1))
+        .attr('stroke', isForced ? FORCED_STROKE : CHOSEN_STROKE)
+        .attr('data-source', isForced ? 'forced' : 'estimate');
+    }
+  }
+  return true;
 }
 
 /**
@@ -258,7 +306,7 @@ function drawTicks(plot: Group, data: AttentionMapData, grid: HeatmapGrid, size:
     .text(`query token${thinned && ` (${thinned})`}`);
 }
 
-function drawLegend(svg: Svg, hatchId: string, masked: readonly string[], x: number, y: number, size: number): void {
+function drawLegend(svg: Svg, hatchId: string, masked: readonly string[], x: number, y: number, size: number, tileSources: boolean): void {
   const legend = svg.append('g').attr('class', 'legend').attr('transform', `translate(${x},${y})`);
   const rampHeight = Math.min(160, size * 0.5);
   const scale = scaleLinear().domain([0, 1]).range([rampHeight, 0]);
@@ -292,6 +340,12 @@ function drawLegend(svg: Svg, hatchId: string, masked: readonly string[], x: num
     ...masked.map((label) => ({ label, fill: `url(#${hatchId})` })),
     { label: 'skipped tile', fill: SKIPPED_FILL },
     { label: 'pruned token', fill: PRUNED_FILL },
+    ...(tileSources
+      ? [
+          { label: 'tile chosen by estimate', fill: 'none', stroke: CHOSEN_STROKE },
+          { label: 'tile forced (sink, band, diagonal)', fill: '#999', stroke: FORCED_STROKE },
+        ]
+      : []),
   ];
   const swatches = legend
     .append('g')
@@ -301,6 +355,12 @@ function drawLegend(svg: Svg, hatchId: string, masked: readonly string[], x: num
     .data(kinds)
     .join('g')
     .attr('transform', (_, i) => `translate(0,${i * 18})`);
-  swatches.append('rect').attr('width', 12).attr('height', 12).attr('fill', (d) => d.fill).attr('stroke', '#888');
+  swatches
+    .append('rect')
+    .attr('width', 12)
+    .attr('height', 12)
+    .attr('fill', (d) => d.fill)
+    .attr('stroke', (d) => ('stroke' in d ? d.stroke : '#888'))
+    .attr('stroke-width', (d) => ('stroke' in d ? 2 : null));
   swatches.append('text').attr('x', 16).attr('y', 6).attr('dy', '0.32em').attr('font-size', 10).text((d) => d.label);
 }

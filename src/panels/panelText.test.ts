@@ -4,7 +4,7 @@ import { attentionText, flopsText, predictionsText, survivalText } from './panel
 describe("panels' text alternatives", () => {
   test('attention: tokens, pruned and skipped tiles; the table names each query’s most attended key', () => {
     const probs = Float32Array.from([1, 0, 0, /**/ 0.3, 0.7, 0, /**/ 0.5, 0.1, 0.4]);
-    const data = { tokens: ['a', 'b', 'c', 'd'], positions: Int32Array.from([0, 2, 3]), probs, computedTiles: Uint8Array.from([1]), blockSize: 16, layer: 1, head: 2, visiblePrefix: 0, windowMask: null };
+    const data = { tokens: ['a', 'b', 'c', 'd'], positions: Int32Array.from([0, 2, 3]), probs, computedTiles: Uint8Array.from([1]), blockSize: 16, layer: 1, head: 2, visiblePrefix: 0, windowMask: null, forcedTiles: null, maskHead: 0 };
     const text = attentionText(data);
     expect(text.description).toBe('Layer 1, head 2: 4 tokens, 1 pruned; 0 of 1 causal 16×16 tiles skipped.');
     expect(text.table.rows).toEqual([
