@@ -4,6 +4,7 @@
  */
 import { format, sum } from 'd3';
 import { maskName, tileCounts, type AttentionMapData } from './attentionHeatmap';
+import type { DensityGridData } from './densityGrid';
 import { flopUnit, total, type FlopsPanelData } from './flopsBars';
 import type { ImagePatchesData } from './imagePatches';
 import type { PredictionsPanelData } from './predictionsTable';
@@ -96,5 +97,19 @@ export function imageText(data: ImagePatchesData): PanelText {
   return {
     description: `${data.caption}. Layer ${data.layer} computes ${computed} of ${patches} patches; attention of ${quoted(data.outputRow)} (${head}) per patch.`,
     table: { columns: ['patch (row, column)', 'dropped at', `attention from ${quoted(data.outputRow)}`], rows },
+  };
+}
+
+export function densityText(data: DensityGridData): PanelText {
+  const values = data.density.flat().filter((value): value is number => value !== null);
+  const mean = values.length > 0 ? sum(values) / values.length : 1;
+  return {
+    description: `Attention density over ${data.density.length} layers: mean ${percent(mean)} of the pairs dense attention computes, per head.`,
+    table: {
+      columns: ['layer', 'head', 'density', 'estimate / attention MACs'],
+      rows: data.density.flatMap((row, l) =>
+        row.map((value, h) => [`${l}`, `${h}`, value === null ? 'masked' : percent(value), data.estimator[l] ? `${data.estimator[l]} ${percent(data.estimateShare[l] ?? 0)}` : '—']),
+      ),
+    },
   };
 }

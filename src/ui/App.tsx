@@ -11,7 +11,7 @@ import { chooseImageFile } from './imageFile';
 import { dropIntent } from './pageDrop';
 import { ModelCardLink, ModelLoadProgress, ModelPicker, ModelSources } from './ModelPicker';
 import { PromptTask } from './PromptInput';
-import { AttentionPanel, FlopsPanel, ImagePanel, PredictionsPanel, SurvivalPanel } from './panels';
+import { AttentionPanel, DensityPanel, FlopsPanel, ImagePanel, PredictionsPanel, SurvivalPanel } from './panels';
 import { TimingBadge } from './TimingBadge';
 import { useRunLoop } from './useRunLoop';
 import { ViewBar } from './ViewBar';
@@ -43,6 +43,7 @@ export function App() {
             {panels.attention && <AttentionPanel />}
             {panels.predictions && <PredictionsPanel />}
             {panels.flops && <FlopsPanel />}
+            {panels.flops && <DensityPanel />}
             {panels.image && <ImagePanel />}
             {panels.survival && <SurvivalPanel />}
           </div>

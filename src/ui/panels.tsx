@@ -5,6 +5,9 @@ import {
   attentionHeatmap,
   attentionMapData,
   attentionText,
+  densityGrid,
+  densityGridData,
+  densityText,
   describeCell,
   flopsBars,
   flopsPanelData,
@@ -120,4 +123,17 @@ export function SurvivalPanel() {
   const element = useMemo(() => (data ? tokenSurvival(data) : null), [data]);
   const text = useMemo(() => (data ? survivalText(data) : null), [data]);
   return <SvgPanel testId="panel-survival" name="token-survival" element={element} text={text} empty={WAITING} />;
+}
+
+/** Density per layer and head, and what each estimate cost: shown once a technique decides tiles on the GPU. */
+export function DensityPanel() {
+  const output = usePlayground((s) => s.run.output);
+  const data = useMemo(() => {
+    if (!output || !output.forward.plan.layers.some((layer) => layer.estimator)) return null;
+    return densityGridData(output.forward.plan, output.flops.current);
+  }, [output]);
+  const element = useMemo(() => (data ? densityGrid(data) : null), [data]);
+  const text = useMemo(() => (data ? densityText(data) : null), [data]);
+  if (!data) return null;
+  return <SvgPanel testId="panel-density" name="attention-density" element={element} text={text} empty={WAITING} />;
 }
