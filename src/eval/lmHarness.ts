@@ -48,17 +48,23 @@ export interface LmEvalOptions {
   active: readonly ActiveTechnique[];
   /** Next-token probabilities of the dense model after a prompt (onnxruntime-web or our dense engine). */
   denseNextToken?: (promptIds: number[]) => Promise<Float32Array>;
+  /** Stops the evaluation between items (it rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Called after each item with the items done so far. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export async function evaluateLm(engine: TransformerEngine, items: readonly LmEvalItem[], options: LmEvalOptions): Promise<EvalReport> {
   const tally = new EvalTally();
-  for (const item of items) {
+  for (const [index, item] of items.entries()) {
+    options.signal?.throwIfAborted();
     const promptIds = options.encode(item.prompt);
     const answerIds = options.encode(item.answer);
     const decoded = await greedyAnswer(engine, promptIds, answerIds, options.active, tally.flops);
     const hasCell = item.depth !== undefined && item.depth !== null;
     tally.score(decoded.correct, hasCell ? [item.task, `${item.task} L=${item.length} depth=${item.depth}`] : [item.task]);
     if (options.denseNextToken) tally.compare(await options.denseNextToken(promptIds), decoded.firstTokenProbs);
+    options.onProgress?.(index + 1, items.length);
   }
   return tally.report();
 }
@@ -107,4 +113,19 @@ async function greedyAnswer(
     ids.push(next);
   }
   return { correct: true, firstTokenProbs: firstTokenProbs ?? new Float32Array(vocab) };
+}
+
+/**
+ * The needle items of an eval set, at most `perCell` of each (length, depth) cell, in eval.json order: the grid a
+ * page can compute in seconds.
+ */
+export function needleItems(items: readonly LmEvalItem[], perCell: number): LmEvalItem[] {
+  const taken = new Map<string, number>();
+  return items.filter((item) => {
+    if (item.task !== 'needle' || item.depth === undefined || item.depth === null) return false;
+    const cell = `${item.length}/${item.depth}`;
+    const count = taken.get(cell) ?? 0;
+    taken.set(cell, count + 1);
+    return count < perCell;
+  });
 }

@@ -1,6 +1,7 @@
 export { attentionHeatmap, describeCell, type AttentionMapData, type AttentionHeatmapOptions } from './attentionHeatmap';
 export { attentionMapData } from './attentionData';
 export { densityGrid, densityGridData, type DensityGridData } from './densityGrid';
+export { needleGrid, type NeedleGridData } from './needleGrid';
 export { flopsBars, FLOP_PARTS, FLOP_PART_LABELS, type FlopPart, type FlopSplit, type FlopsPanelData } from './flopsBars';
 export { flopsPanelData } from './flopsData';
 export { imagePatches, type ImagePatchesData, type ImagePatchesOptions } from './imagePatches';
@@ -9,4 +10,4 @@ export { predictionsTable, type PredictionBar, type PredictionsPanelData, type P
 export { tokenSurvival, type TokenSurvivalData } from './tokenSurvival';
 export { timingBadge } from './timingBadge';
 export type { PanelOptions } from './svg';
-export { attentionText, densityText, flopsText, imageText, predictionsText, survivalText, type PanelText } from './panelText';
+export { attentionText, densityText, flopsText, needleText, imageText, predictionsText, survivalText, type PanelText } from './panelText';

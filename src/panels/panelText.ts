@@ -5,6 +5,7 @@
 import { format, sum } from 'd3';
 import { maskName, tileCounts, type AttentionMapData } from './attentionHeatmap';
 import type { DensityGridData } from './densityGrid';
+import { needleCell, type NeedleGridData } from './needleGrid';
 import { flopUnit, total, type FlopsPanelData } from './flopsBars';
 import type { ImagePatchesData } from './imagePatches';
 import type { PredictionsPanelData } from './predictionsTable';
@@ -109,6 +110,25 @@ export function densityText(data: DensityGridData): PanelText {
       columns: ['layer', 'head', 'density', 'estimate / attention MACs'],
       rows: data.density.flatMap((row, l) =>
         row.map((value, h) => [`${l}`, `${h}`, value === null ? 'masked' : percent(value), data.estimator[l] ? `${data.estimator[l]} ${percent(data.estimateShare[l] ?? 0)}` : '—']),
+      ),
+    },
+  };
+}
+
+export function needleText(data: NeedleGridData): PanelText {
+  return {
+    description: `Needle retrieval accuracy: ${data.grids.map(({ title, report }) => `${title} ${percent(report.accuracy)}`).join(', ')}.`,
+    table: {
+      columns: ['length', 'depth', ...data.grids.map(({ title }) => title)],
+      rows: data.lengths.flatMap((length) =>
+        data.depths.map((depth) => [
+          `${length}`,
+          `${depth}`,
+          ...data.grids.map(({ report }) => {
+            const cell = needleCell(report, length, depth);
+            return cell ? `${cell.correct}/${cell.total}` : '—';
+          }),
+        ]),
       ),
     },
   };

@@ -8,7 +8,8 @@ import { requestBrowserDevice } from '../engine/gpu';
 import { GpuContext } from '../engine/gpuContext';
 import type { ForwardResult } from '../engine/result';
 import { vitEvalItems, vqaEvalItems, type ImageEvalItem } from '../eval/imageHarness';
-import { parseLmEvalSet, type LmEvalItem } from '../eval/lmHarness';
+import { evaluateLm, needleItems, parseLmEvalSet, type LmEvalItem } from '../eval/lmHarness';
+import type { EvalReport } from '../eval/evalReport';
 import { countFlops, denseReference, type FlopReport } from '../flops/countFlops';
 import type { TransformerConfig } from '../models/config';
 import { pixelValues, type RgbImage } from '../models/image';
@@ -157,8 +158,27 @@ export class NoImageChosenError extends Error {
   override name = 'NoImageChosenError';
 }
 
+/** The recall-lm needle grid under the switched-on techniques, next to the same grid with none. */
+export interface NeedleGridRequest {
+  active: readonly ActiveTechnique[];
+  /** Items per (length, depth) cell. */
+  perCell: number;
+  signal?: AbortSignal;
+  /** Items evaluated so far, of both grids together. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface NeedleGridResult {
+  current: EvalReport;
+  dense: EvalReport;
+  lengths: number[];
+  depths: number[];
+}
+
 export interface Runner {
   run(request: RunRequest, events?: RunEvents): Promise<RunOutput>;
+  /** On the model the last run loaded; rejects when it has no needle items. */
+  needleGrid(request: NeedleGridRequest): Promise<NeedleGridResult>;
   readonly lost: Promise<string>;
   dispose(): void;
 }
@@ -325,6 +345,18 @@ export async function createRunner(): Promise<Runner> {
       }
       const { probs, ms } = await dense;
       return output(probs, ms);
+    },
+    async needleGrid({ active: techniques, perCell, signal, onProgress }) {
+      if (!active) throw new Error('no model is loaded yet');
+      const { model, engine } = active;
+      const items = needleItems(readPromptItems(model).items, perCell);
+      if (items.length === 0) throw new Error(`${model.name} has no needle prompts in its eval.json`);
+      const encode = (text: string) => model.tokenizer.encode(text);
+      const total = 2 * items.length;
+      const dense = await evaluateLm(engine, items, { encode, active: [], signal, onProgress: (done) => onProgress?.(done, total) });
+      const current = await evaluateLm(engine, items, { encode, active: techniques, signal, onProgress: (done) => onProgress?.(items.length + done, total) });
+      const sorted = (values: number[]) => [...new Set(values)].sort((a, b) => a - b);
+      return { current, dense, lengths: sorted(items.map((item) => item.length)), depths: sorted(items.map((item) => item.depth ?? 0)) };
     },
     dispose() {
       if (active) disposeModel(active);

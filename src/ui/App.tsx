@@ -11,7 +11,7 @@ import { chooseImageFile } from './imageFile';
 import { dropIntent } from './pageDrop';
 import { ModelCardLink, ModelLoadProgress, ModelPicker, ModelSources } from './ModelPicker';
 import { PromptTask } from './PromptInput';
-import { AttentionPanel, DensityPanel, FlopsPanel, ImagePanel, PredictionsPanel, SurvivalPanel } from './panels';
+import { AttentionPanel, DensityPanel, FlopsPanel, ImagePanel, NeedleGridPanel, PredictionsPanel, SurvivalPanel } from './panels';
 import { TimingBadge } from './TimingBadge';
 import { useRunLoop } from './useRunLoop';
 import { ViewBar } from './ViewBar';
@@ -46,6 +46,7 @@ export function App() {
             {panels.flops && <DensityPanel />}
             {panels.image && <ImagePanel />}
             {panels.survival && <SurvivalPanel />}
+            {panels.survival && <NeedleGridPanel />}
           </div>
         </main>
       </div>

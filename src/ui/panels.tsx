@@ -16,13 +16,18 @@ import {
   imagePatches,
   imagePatchesData,
   imageText,
+  needleGrid,
+  needleText,
   predictionsTable,
   predictionsText,
   survivalText,
   tokenSurvival,
 } from '../panels';
-import type { RunOutput } from '../runtime/runner';
-import { usePlayground } from '../state/store';
+import type { NeedleGridResult, RunOutput } from '../runtime/runner';
+import { activeTechniques } from '../state/persistent';
+import { techniqueById } from '../techniques/registry';
+import { useRunner } from './runnerContext';
+import { selectModelInputs, usePlayground } from '../state/store';
 import { SvgPanel } from './SvgPanel';
 
 const WAITING = 'Waiting for the first run…';
@@ -136,4 +141,66 @@ export function DensityPanel() {
   const text = useMemo(() => (data ? densityText(data) : null), [data]);
   if (!data) return null;
   return <SvgPanel testId="panel-density" name="attention-density" element={element} text={text} empty={WAITING} />;
+}
+
+/** Needle items per (length, depth) cell: 4 × 20 cells × 2 configurations stays within a minute on a CPU adapter. */
+const NEEDLE_ITEMS_PER_CELL = 4;
+
+type NeedleState =
+  | { status: 'idle' }
+  | { status: 'running'; done: number; total: number; controller: AbortController }
+  | { status: 'done'; result: NeedleGridResult; techniques: string }
+  | { status: 'error'; message: string };
+
+/**
+ * The needle grid of a text model's eval set, computed on demand under the switched-on techniques beside the dense
+ * model: where a sliding window loses mid-context needles and a method that reads the right tiles does not.
+ */
+export function NeedleGridPanel() {
+  const runner = useRunner();
+  const hasNeedles = usePlayground((s) => selectModelInputs(s)?.promptItems.some((item) => item.task === 'needle') ?? false);
+  const techniqueStates = usePlayground((s) => s.techniques);
+  const active = useMemo(() => activeTechniques({ techniques: techniqueStates }), [techniqueStates]);
+  const [state, setState] = useState<NeedleState>({ status: 'idle' });
+  const data = useMemo(() => {
+    if (state.status !== 'done') return null;
+    const { result, techniques } = state;
+    return { lengths: result.lengths, depths: result.depths, grids: [{ title: 'dense', report: result.dense }, { title: techniques, report: result.current }] };
+  }, [state]);
+  const element = useMemo(() => (data ? needleGrid(data) : null), [data]);
+  const text = useMemo(() => (data ? needleText(data) : null), [data]);
+  if (!hasNeedles || !runner) return null;
+  const start = () => {
+    const controller = new AbortController();
+    const techniques = active.length > 0 ? active.map((t) => techniqueById(t.id)?.label ?? t.id).join(' + ') : 'dense (no technique on)';
+    setState({ status: 'running', done: 0, total: 0, controller });
+    runner
+      .needleGrid({ active, perCell: NEEDLE_ITEMS_PER_CELL, signal: controller.signal, onProgress: (done, total) => setState({ status: 'running', done, total, controller }) })
+      .then(
+        (result) => setState({ status: 'done', result, techniques }),
+        (error: unknown) => setState(controller.signal.aborted ? { status: 'idle' } : { status: 'error', message: error instanceof Error ? error.message : String(error) }),
+      );
+  };
+  return (
+    <SvgPanel testId="panel-needles" name="needle-grid" element={element} text={text} empty="Compute the needle grid to compare the current techniques with the dense model.">
+      <div className="needle-controls">
+        {state.status === 'running' ? (
+          <>
+            <progress max={state.total || 1} value={state.done} aria-label="needle grid progress" />
+            <span>
+              {state.done} / {state.total} prompts
+            </span>
+            <button type="button" onClick={() => state.controller.abort()}>
+              Cancel
+            </button>
+          </>
+        ) : (
+          <button type="button" onClick={start} data-testid="needle-grid-start">
+            {state.status === 'done' ? 'Recompute needle grid' : 'Compute needle grid'} ({NEEDLE_ITEMS_PER_CELL} per cell)
+          </button>
+        )}
+        {state.status === 'error' && <p className="panel-note">{state.message}</p>}
+      </div>
+    </SvgPanel>
+  );
 }
