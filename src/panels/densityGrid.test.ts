@@ -21,7 +21,7 @@ describe('densityGrid', () => {
     expect(data.estimator).toEqual([null, null]);
     const svg = densityGrid(data);
     expect([...svg.querySelectorAll('.layer[data-layer="1"] .cell')].map((c) => c.getAttribute('data-density'))).toEqual(['0.3041', '0.3041']);
-    expect(densityText(data).table.rows[2]).toEqual(['1', '0', '30.4%', '—']);
+    expect(densityText(data).table.rows[2]).toEqual(['1', '0', '30.4%', '—', '—']);
     await expect(serializePanel(svg)).toMatchFileSnapshot('__snapshots__/density.svg');
   });
 });

@@ -12,10 +12,12 @@ export interface DensityGridData {
   estimateShare: number[];
   /** Per layer: which technique decided its tiles on the GPU, if one did. */
   estimator: (string | null)[];
+  /** Per layer: the dense attention mass the computed keys hold (RunOutput.keptMass), null where not measured. */
+  keptMass: (number | null)[];
 }
 
 /** What ran, per layer and head, from the plan as it ran (ForwardResult.plan) and its FLOP report. */
-export function densityGridData(plan: ExecutionPlan, flops: FlopReport): DensityGridData {
+export function densityGridData(plan: ExecutionPlan, flops: FlopReport, keptMass: readonly (number | null)[] | null = null): DensityGridData {
   const density = plan.layers.map((layer) => {
     const mask = tokenMask(plan.config, layer);
     const lists = attendedKeyBlocks(layer);
@@ -30,11 +32,16 @@ export function densityGridData(plan: ExecutionPlan, flops: FlopReport): Density
     const attention = layer.macs.attnScores + layer.macs.attnValues;
     return attention > 0 ? (layer.macs.overhead + layer.macs.overheadInt) / attention : 0;
   });
-  return { density, estimateShare, estimator: plan.layers.map((layer) => layer.estimator?.technique ?? null) };
+  return {
+    density,
+    estimateShare,
+    estimator: plan.layers.map((layer) => layer.estimator?.technique ?? null),
+    keptMass: plan.layers.map((layer) => keptMass?.[layer.index] ?? null),
+  };
 }
 
 const CELL = 34;
-const MARGIN = { top: 44, left: 40, right: 110, bottom: 16 };
+const MARGIN = { top: 44, left: 40, right: 200, bottom: 16 };
 const percent = format('.0%');
 
 /** A heat grid of attention density, layers down and heads across, with each layer's estimate cost beside it. */
@@ -47,6 +54,7 @@ export function densityGrid(data: DensityGridData, options: PanelOptions = {}): 
     plot.append('text').attr('x', (h + 0.5) * CELL).attr('y', -8).attr('text-anchor', 'middle').attr('font-size', 10).text(`h${h}`);
   }
   plot.append('text').attr('x', heads * CELL + 8).attr('y', -8).attr('font-size', 10).text('estimate / attention');
+  plot.append('text').attr('x', heads * CELL + 120).attr('y', -8).attr('font-size', 10).text('kept mass');
   data.density.forEach((row, l) => {
     const g = plot.append('g').attr('class', 'layer').attr('data-layer', l).attr('transform', `translate(0,${l * CELL})`);
     g.append('text').attr('x', -6).attr('y', CELL / 2).attr('dy', '0.32em').attr('text-anchor', 'end').attr('font-size', 10).text(`L${l}`);
@@ -78,6 +86,14 @@ export function densityGrid(data: DensityGridData, options: PanelOptions = {}): 
       .attr('dy', '0.32em')
       .attr('font-size', 10)
       .text(estimator ? `${estimator} ${format('.1%')(data.estimateShare[l] ?? 0)}` : '—');
+    const kept = data.keptMass[l];
+    g.append('text')
+      .attr('class', 'kept-mass')
+      .attr('x', heads * CELL + 120)
+      .attr('y', CELL / 2)
+      .attr('dy', '0.32em')
+      .attr('font-size', 10)
+      .text(kept === null || kept === undefined ? '—' : format('.1%')(kept));
   });
   return svg.node() as SVGSVGElement;
 }

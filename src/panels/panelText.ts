@@ -107,9 +107,15 @@ export function densityText(data: DensityGridData): PanelText {
   return {
     description: `Attention density over ${data.density.length} layers: mean ${percent(mean)} of the pairs dense attention computes, per head.`,
     table: {
-      columns: ['layer', 'head', 'density', 'estimate / attention MACs'],
+      columns: ['layer', 'head', 'density', 'estimate / attention MACs', 'kept attention mass (layer)'],
       rows: data.density.flatMap((row, l) =>
-        row.map((value, h) => [`${l}`, `${h}`, value === null ? 'masked' : percent(value), data.estimator[l] ? `${data.estimator[l]} ${percent(data.estimateShare[l] ?? 0)}` : '—']),
+        row.map((value, h) => [
+          `${l}`,
+          `${h}`,
+          value === null ? 'masked' : percent(value),
+          data.estimator[l] ? `${data.estimator[l]} ${percent(data.estimateShare[l] ?? 0)}` : '—',
+          data.keptMass[l] === null || data.keptMass[l] === undefined ? '—' : percent(data.keptMass[l]!),
+        ]),
       ),
     },
   };

@@ -18,6 +18,7 @@ import { openModelCache } from '../models/modelCache';
 import { modelSourceKey, type ModelSource } from '../models/modelSource';
 import { createOrtReference, ortRuntimeBytesToFetch, type OrtReference } from '../reference/ortReference';
 import { buildPlan } from '../techniques/buildPlan';
+import { keptAttentionMass } from '../flops/keptMass';
 import type { ActiveTechnique } from '../techniques/types';
 import { DownloadTally, type DownloadProgress } from './downloads';
 
@@ -114,6 +115,11 @@ export interface RunOutput {
   forward: ForwardResult;
   /** The FLOP counter's report of the plan that ran, and of its dense twin (every technique off). */
   flops: { current: FlopReport; dense: FlopReport };
+  /**
+   * With a GPU estimator and no token reduction: per layer, the share of the dense model's attention mass that the
+   * computed keys hold (spec §6's "kept attention mass"), for the layers whose attention fits the readback; else null.
+   */
+  keptMass: (number | null)[] | null;
   predictions: PredictionRow[];
   /**
    * How the output compares with the dense reference. null on a first visit while onnxruntime-web still downloads:
@@ -301,6 +307,7 @@ export async function createRunner(): Promise<Runner> {
       const forward = await engine.forward(plan, ids, { readAttention: captured, pixels });
       // User Timing entries: they split a toggle's latency in DevTools and in bench/pageTimings.mjs.
       performance.measure('run: engine forward + readback', { start: forwardStarted });
+      const keptMass = await keptMassOfEstimates(engine, forward, ids, pixels, captured);
 
       const denseKey = `${image ? imageKey(request.image.source) : ''}|${ids.join(',')}`;
       let dense = denseCache.get(denseKey);
@@ -331,6 +338,7 @@ export async function createRunner(): Promise<Runner> {
           tokenLabels: [...imageTokenLabels(config), ...ids.map(tokenLabel)],
           forward,
           flops,
+          keptMass,
           predictions,
           dense: comparison && { ...comparison, provider, ms: denseMs },
           adapterDescription: gpu.adapterDescription,
@@ -364,6 +372,22 @@ export async function createRunner(): Promise<Runner> {
       gpu.device.destroy();
     },
   };
+}
+
+/**
+ * Kept attention mass of what an estimator chose: a dense forward on the same input reads the dense probabilities of
+ * the layers a run may read back, and each is summed over the keys the sparse run computed.
+ */
+async function keptMassOfEstimates(
+  engine: TransformerEngine, forward: ForwardResult, ids: readonly number[], pixels: Float32Array | undefined, layers: readonly number[],
+): Promise<(number | null)[] | null> {
+  const ran = forward.plan;
+  if (!ran.layers.some((layer) => layer.estimator) || ran.reductions.length > 0) return null;
+  const dense = await engine.forward(buildPlan(engine.config, ran.inputTokens, [], { captureLayers: layers }), ids, { readAttention: layers, pixels });
+  return ran.layers.map((layer) => {
+    const capture = dense.attention.find((a) => a.layer === layer.index);
+    return capture ? keptAttentionMass(engine.config, layer, capture.probs) : null;
+  });
 }
 
 /**

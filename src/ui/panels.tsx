@@ -135,7 +135,7 @@ export function DensityPanel() {
   const output = usePlayground((s) => s.run.output);
   const data = useMemo(() => {
     if (!output || !output.forward.plan.layers.some((layer) => layer.estimator)) return null;
-    return densityGridData(output.forward.plan, output.flops.current);
+    return densityGridData(output.forward.plan, output.flops.current, output.keptMass);
   }, [output]);
   const element = useMemo(() => (data ? densityGrid(data) : null), [data]);
   const text = useMemo(() => (data ? densityText(data) : null), [data]);
