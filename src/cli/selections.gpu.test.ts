@@ -1,12 +1,14 @@
 /** The headless selections CLI's core on recall-lm with the sliding window: what it reports is what the plan says. */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countFlops, denseReference } from '../flops/countFlops';
 import { readBundledModel } from '../models/bundledModel.testutil';
 import { createTokenizer } from '../models/tokenizer';
 import { buildPlan } from '../techniques/buildPlan';
+import { techniques } from '../techniques/registry';
 import { slidingWindow } from '../techniques/slidingWindow/slidingWindow';
-import { defaultParams } from '../techniques/types';
+import { defaultParams, type Technique } from '../techniques/types';
 import { resolveTechniques, runSelections, SelectionsError } from './selections';
+import { estimatorProbe, PROBE_ID } from './selectionsProbe.testutil';
 
 const PROMPT = 'key: 7391. The quick brown fox jumps over the lazy dog, again and again. key?';
 
@@ -64,5 +66,33 @@ describe('runSelections', () => {
     expect(() => resolveTechniques([{ id: slidingWindow.id, params: { windowTokens: '0' } }])).toThrow(SelectionsError);
     await expect(runSelections({ model: 'nope', prompt: 'a', techniques: [] })).rejects.toThrow(/unknown model "nope" \(bundled: recall-lm/);
     await expect(runSelections({ model: 'recall-lm', prompt: 'a'.repeat(1025), techniques: [] })).rejects.toThrow(/1025 tokens long; recall-lm takes at most 1024/);
+  });
+});
+
+describe('runSelections with a GPU estimator', () => {
+  const registry = techniques as Technique[];
+  beforeAll(() => {
+    registry.push(estimatorProbe);
+  });
+  afterAll(() => {
+    registry.splice(registry.indexOf(estimatorProbe), 1);
+  });
+
+  it('reports what the estimator chose, its key mask and its overhead, and that the CPU twin agrees', async () => {
+    const report = await runSelections({ model: 'recall-lm', prompt: PROMPT, techniques: [{ id: PROBE_ID, params: {} }], includeQk: false });
+    const tokens = report.ids.length;
+    expect(report.selectionCheck).toEqual({ agree: true, estimatedLayers: [0, 1], mismatches: [] });
+    for (const layer of report.layers) {
+      expect(layer.estimator).toBe(PROBE_ID);
+      expect(layer.forced?.[0]?.[2]).toEqual([2]);
+      for (const head of layer.heads) {
+        expect(head.keyBlocks).toEqual(head.keyBlocks.map((_, q) => (q === 0 ? [0] : [0, q])));
+        expect(head.keyMask).toHaveLength(tokens);
+        expect(head.keyMask?.[5]).toEqual(Array.from({ length: tokens }, (_, j) => j).filter((j) => (5 + j) % 2 === 0 || j === 5));
+        expect(head.density).toBeLessThan(0.6);
+      }
+      expect(layer.flops.overhead).toEqual([{ technique: PROBE_ID, macs: tokens, intMacs: tokens }]);
+      expect(layer.heads.reduce((sum, h) => sum + h.usefulPairs, 0)).toBe(layer.flops.usefulPairs);
+    }
   });
 });
