@@ -3,7 +3,8 @@
  * npm run bench — serves bench/index.html with Vite, opens it in headless Chromium, waits for
  * window.__benchResult, prints a table and writes bench/results/latest.json.
  * npm run bench:load (= npm run bench -- page=load) does the same with bench/load.html, the model-load benchmark,
- * and writes bench/results/load-latest.json.
+ * and writes bench/results/load-latest.json; npm run bench:attention (page=attention) runs bench/attention.html, the
+ * attention-only benchmark, and writes bench/results/attention-latest.json.
  *
  * Environment:
  *   BENCH_GPU=1 / BENCH_GPU=0   force real-GPU flags / force SwiftShader (default: detect /dev/nvidia0, /dev/dri/renderD*)
@@ -11,7 +12,7 @@
  *   BENCH_QUERY='T=64,256&reps=10'   query string for the page (see bench/bench.ts for the keys)
  *   BENCH_TIMEOUT_MIN=20        how long to wait for the page's result
  * Any command-line argument of the form key=value is added to the query string too: npm run bench -- T=64 reps=10
- * except page=NAME, which picks the page (see PAGES): dense (default) or load.
+ * except page=NAME, which picks the page (see PAGES): dense (default), load or attention.
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
@@ -243,10 +244,30 @@ function reportLoad(result) {
   }
 }
 
+/** Attention-only page: one table row per (method, T); ratios against dense at the same T. */
+function reportAttention(result) {
+  console.log(`adapter: ${result.adapter?.description ?? 'none'}${result.adapter?.isCpuAdapter ? ' — CPU implementation, not a GPU' : ''}; timing: ${result.timing}`);
+  const s = result.settings;
+  console.log(`one layer, ${s.heads} heads, head dim ${s.headDim}, random qkv (seed ${s.seed}); target density ${s.density}; median of ${s.reps} after ${s.warmup} warm-up`);
+  const header = ['method', 'T', 'density', 'FLOP ratio', 'time ratio', 'time/FLOP', 'attn ms', 'estimate ms', 'total ratio'];
+  const rows = (result.rows ?? []).map((r) => [r.method, String(r.T), fmt(r.density, 3), fmt(r.flopRatio, 3), fmt(r.timeRatio, 3), fmt(r.timePerFlop, 2), fmt(r.attentionMs, 2), fmt(r.estimateMs, 2), fmt(r.totalTimeRatio, 3)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  console.log('density = useful pairs / dense causal pairs; FLOP ratio = executed attention FLOPs / dense; time ratio = attention-kernel time / dense;');
+  console.log('time/FLOP = time ratio / FLOP ratio (the issue asks ≤ 1.3 at T ≥ 1024); estimate ms = the estimator passes, a separate submit; total ratio = (estimate + attention) / dense.');
+  const over = (result.rows ?? []).filter((r) => r.method !== 'dense' && r.T >= 1024 && r.timePerFlop > 1.3);
+  if (over.length) console.log(`above 1.3: ${over.map((r) => `${r.method} T=${r.T} (${r.timePerFlop.toFixed(2)})`).join(', ')}`);
+  for (const s of result.skipped ?? []) console.log(`  skipped ${s.method}: ${s.reason}`);
+}
+
 /** The bench pages: page=NAME on the command line picks one. */
 const PAGES = {
   dense: { name: 'dense', html: 'index.html', out: 'latest.json', report: reportDense },
   load: { name: 'load', html: 'load.html', out: 'load-latest.json', report: reportLoad, check: checkLoad },
+  attention: { name: 'attention', html: 'attention.html', out: 'attention-latest.json', report: reportAttention },
 };
 
 async function main() {

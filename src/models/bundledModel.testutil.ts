@@ -11,9 +11,9 @@ export interface BundledModelFiles {
   readJson: (file: string) => unknown;
 }
 
-/** A model of public/models read from disk as the loader reads it in the page, for the Node test tiers. */
-export function readBundledModel(name: string): BundledModelFiles {
-  const folder = `public/models/${name}`;
+/** A model of public/models read from disk as the loader reads it in the page, for the Node test tiers and the headless CLI. */
+export function readBundledModel(name: string, modelsDir = 'public/models'): BundledModelFiles {
+  const folder = `${modelsDir}/${name}`;
   const readJson = (file: string): unknown => JSON.parse(readFileSync(`${folder}/${file}`, 'utf8'));
   const raw = readJson('config.json');
   const config = parseModelConfig(raw, readsPreprocessorConfig(raw) ? readJson('preprocessor_config.json') : undefined);

@@ -13,6 +13,16 @@ export interface CpuForwardResult {
   probs: Float32Array[];
   /** What the estimator twins chose, by layer (the GPU's choice is in ForwardResult.plan). */
   selections: ReadonlyMap<number, KeySelection>;
+  /**
+   * With `captureQkv`: each layer's c_attn output [tokens, 3C] (q | k | v, head h at columns h·headDim of each part),
+   * what an estimator reads; absent for a layer whose attention sublayer a dropout sample skipped. Empty otherwise.
+   */
+  qkv: ReadonlyMap<number, Float32Array>;
+}
+
+export interface CpuForwardOptions {
+  /** Keep every layer's qkv in the result (the headless selections CLI reports the Q and K estimators read). */
+  captureQkv?: boolean;
 }
 
 /**
@@ -27,6 +37,7 @@ export function cpuForward(
   ids: readonly number[],
   sample = 0,
   pixels?: Float32Array,
+  options: CpuForwardOptions = {},
 ): CpuForwardResult {
   const { n_embd: channels, vocab_size: vocab, layer_norm_epsilon: epsilon } = config;
   const embeddingDropout = elementDropout(plan.dropout, 'embedding', 0, sample);
@@ -60,9 +71,13 @@ export function cpuForward(
     },
     onPositions: (fromLayer, positions) => snapshots.push({ fromLayer, positions }),
   };
+  const qkv = new Map<number, Float32Array>();
   for (const layer of plan.layers) {
     run.weights = weights.layers[layer.index]!;
-    for (const step of layerSteps(plan, layer, sample)) step.cpu(run);
+    for (const step of layerSteps(plan, layer, sample)) {
+      step.cpu(run);
+      if (options.captureQkv && step.name === 'attn.c_attn') qkv.set(layer.index, run.qkv);
+    }
   }
   const tokens = tokensAfterLayer(plan, plan.layers[plan.layers.length - 1]!);
   const rows = plan.logitsRows === 'all' ? tokens : 1;
@@ -74,5 +89,6 @@ export function cpuForward(
     // A layer whose attention a sample dropped computed nothing: all zeros, as the engine's cleared capture reads.
     probs: plan.layers.map((layer) => run.probs.get(layer.index) ?? new Float32Array(config.n_head * layer.tokens ** 2)),
     selections: run.selections,
+    qkv,
   };
 }
