@@ -79,21 +79,15 @@ export function densityGrid(data: DensityGridData, options: PanelOptions = {}): 
       cell.append('title').text(`layer ${l}, head ${h}: ${value === null ? 'masked' : `${format('.1%')(value)} of dense pairs computed`}`);
     });
     const estimator = data.estimator[l];
-    g.append('text')
-      .attr('class', 'estimate-share')
-      .attr('x', heads * CELL + 8)
-      .attr('y', CELL / 2)
-      .attr('dy', '0.32em')
-      .attr('font-size', 10)
-      .text(estimator ? `${estimator} ${format('.1%')(data.estimateShare[l] ?? 0)}` : '—');
     const kept = data.keptMass[l];
-    g.append('text')
-      .attr('class', 'kept-mass')
-      .attr('x', heads * CELL + 120)
-      .attr('y', CELL / 2)
-      .attr('dy', '0.32em')
-      .attr('font-size', 10)
-      .text(kept === null || kept === undefined ? '—' : format('.1%')(kept));
+    // The two columns beside the grid: what the estimate cost, and how much dense attention mass it kept.
+    const columns = [
+      { name: 'estimate-share', x: heads * CELL + 8, text: estimator ? `${estimator} ${format('.1%')(data.estimateShare[l] ?? 0)}` : '—' },
+      { name: 'kept-mass', x: heads * CELL + 120, text: kept === null || kept === undefined ? '—' : format('.1%')(kept) },
+    ];
+    for (const column of columns) {
+      g.append('text').attr('class', column.name).attr('x', column.x).attr('y', CELL / 2).attr('dy', '0.32em').attr('font-size', 10).text(column.text);
+    }
   });
   return svg.node() as SVGSVGElement;
 }
