@@ -14,6 +14,7 @@ Public functions:
   select_keys(S_t, params, T)                  -> per query block, the sorted selected key tokens (Step C)
   row_key_mask(keys, params, T)                -> bool [T, T]: key j used by row i (Step C + dense tail + causal)
   dhsa_attention(qkv, heads, params, ...)      -> dict(boundaries, keys, mask, output, density, margins)
+Exact attention, random inputs and fixture I/O come from common.py.
 Run this file to self-test on small hand-made cases.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402  (shared inputs, exact attention, fixture I/O)
 
 DEFAULT_PARAMS = {
     "budget": 128,
@@ -40,13 +42,9 @@ DEFAULT_PARAMS = {
 F64 = torch.float64
 
 
-def split_heads(qkv: torch.Tensor, heads: int):
-    """qkv [T, 3C] -> q, k, v each [H, T, d] (float64)."""
-    t, c3 = qkv.shape
-    c = c3 // 3
-    d = c // heads
-    x = qkv.to(F64).reshape(t, 3, heads, d).permute(1, 2, 0, 3)
-    return x[0], x[1], x[2]
+def heads64(qkv: torch.Tensor, heads: int):
+    """qkv [T, 3C] -> q, k, v each [H, T, d] in float64 (common.split_heads, widened)."""
+    return tuple(x.to(F64) for x in common.split_heads(torch.as_tensor(qkv), heads))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -268,16 +266,6 @@ def row_key_mask(keys, params: dict, t_len: int) -> torch.Tensor:
 # Step D: attention
 # ----------------------------------------------------------------------------------------------------------------
 
-def masked_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Exact softmax attention per head with a [T, T] key mask, scale 1/sqrt(d). q, k, v [H, T, d] -> [T, H*d]."""
-    h, t_len, d = q.shape
-    logits = (q @ k.transpose(1, 2)) / math.sqrt(d)
-    logits = logits.masked_fill(~mask.unsqueeze(0), float("-inf"))
-    p = torch.softmax(logits, dim=-1)
-    o = p @ v  # [H, T, d]
-    return o.permute(1, 0, 2).reshape(t_len, h * d)
-
-
 def dhsa_attention(qkv: torch.Tensor, heads: int, params: dict | None = None, boundaries=None,
                    boundary_keys: torch.Tensor | None = None, predictor=None) -> dict:
     """One layer of DHSA. qkv float32 [T, 3C]. boundaries: precomputed (shared across layers), else computed from
@@ -287,7 +275,7 @@ def dhsa_attention(qkv: torch.Tensor, heads: int, params: dict | None = None, bo
         p.update(params)
     t_len = qkv.shape[0]
     assert t_len > p["tailTokens"] + p["boundaryWindow"], "T too short for the dense tail"
-    q, k, v = split_heads(qkv, heads)
+    q, k, _ = heads64(qkv, heads)
     trace = None
     if boundaries is None:
         feat = boundary_keys if boundary_keys is not None else qkv[:, qkv.shape[1] // 3: 2 * qkv.shape[1] // 3]
@@ -295,15 +283,14 @@ def dhsa_attention(qkv: torch.Tensor, heads: int, params: dict | None = None, bo
     s_t, _, chunk_of = block_scores(q, k, boundaries, p)
     keys = select_keys(s_t, p, t_len)
     mask = row_key_mask(keys, p, t_len)
-    out = masked_attention(q, k, v, mask)
+    out = common.attention(qkv, heads, mask)  # exact, float64 inside, float32 [T, C]
     useful = int(mask.sum())
     causal = t_len * (t_len + 1) // 2
     return {
         "boundaries": list(boundaries),
         "keys": keys,
         "mask": mask,
-        "output": out.to(torch.float32),
-        "outputF64": out,
+        "output": out,
         "usefulPairs": useful,
         "causalPairs": causal,
         "density": useful / causal,
@@ -484,9 +471,7 @@ def _authors_port_indices(q: torch.Tensor, k: torch.Tensor, boundaries, p: dict)
 # ----------------------------------------------------------------------------------------------------------------
 
 def _dense(qkv, heads):
-    q, k, v = split_heads(qkv, heads)
-    t_len = qkv.shape[0]
-    return masked_attention(q, k, v, torch.ones(t_len, t_len, dtype=torch.bool).tril())
+    return common.attention(qkv, heads, None)
 
 
 def _self_test():
@@ -530,7 +515,7 @@ def _self_test():
     for b, ks in enumerate(r["keys"]):
         assert ks == list(range(min((b + 1) * 32, t_len))), b
     assert abs(r["density"] - 1.0) < 1e-12
-    assert torch.allclose(r["outputF64"], _dense(qkv, heads), atol=1e-12)
+    assert torch.allclose(r["output"], _dense(qkv, heads), atol=0)
     ok += 1
 
     # 3. tail rows dense; 4. recent and global always in; budget respected
@@ -540,8 +525,8 @@ def _self_test():
     r = dhsa_attention(qkv, heads, p)
     dense = _dense(qkv, heads)
     tail0 = t_len - DEFAULT_PARAMS["tailTokens"]
-    assert torch.allclose(r["outputF64"][tail0:], dense[tail0:], atol=1e-12)
-    assert not torch.allclose(r["outputF64"][:tail0], dense[:tail0], atol=1e-6)
+    assert torch.allclose(r["output"][tail0:], dense[tail0:], atol=0)
+    assert not torch.allclose(r["output"][:tail0], dense[:tail0], atol=1e-6)
     assert bool(r["mask"][tail0:].eq(torch.ones(t_len, t_len, dtype=torch.bool).tril()[tail0:]).all())
     for b, ks in enumerate(r["keys"]):
         n_allowed = min((b + 1) * 32, t_len)
@@ -572,7 +557,7 @@ def _self_test():
         qkv[:, : heads * d] *= 4
         pp = {**DEFAULT_PARAMS, "budget": bud}
         r = dhsa_attention(qkv, heads, pp)
-        q, k, _ = split_heads(qkv, heads)
+        q, k, _ = heads64(qkv, heads)
         port, sc = _authors_port_indices(q, k, r["boundaries"], pp)
         for b, idx in enumerate(port):
             ours = r["keys"][b]
