@@ -59,7 +59,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
   let query_block = group.x;
   let head = group.y;
   let i = query_block * 32u + local.x;
-  let active = i < shape.tokens;
+  let in_range = i < shape.tokens;
   let key_blocks = shape.max_key_blocks;
   let lambda = thresholds[0];
   let sqrt_d = thresholds[1];
@@ -72,7 +72,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
 
   var m = -3.0e38;
   var l = 0.0;
-  if (active) {
+  if (in_range) {
     for (var k = 0u; k < key_blocks; k++) {
       if (sale_region(shape, query_block, k) != 1u) {
         continue;
@@ -109,7 +109,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
       if (local.x == 0u) {
         atomicOr(&kept[k / 32u], 1u << (k % 32u));
       }
-    } else if (active) {
+    } else if (in_range) {
       var best = -3.0e38;
       for (var j = k * shape.block; j < min((k + 1u) * shape.block, shape.tokens); j++) {
         if (visible(i, j)) {
@@ -124,7 +124,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
     if (ONE_PASS && in_segment == 4u) {
       in_segment = 0u;
       workgroupBarrier();
-      if (active && !dense) {
+      if (in_range && !dense) {
         for (var kk = segment_start; kk <= k; kk++) {
           if (sale_region(shape, query_block, kk) != 2u || !is_kept(kk)) {
             continue;
