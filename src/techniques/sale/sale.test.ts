@@ -14,11 +14,11 @@ describe('SALE reference region', () => {
     // T = 200: 13 key blocks, 7 query blocks of 32 (the last of 8 rows).
     expect(regions(causal(200), 0)).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     expect(regions(causal(200), 2)).toEqual([1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
-    expect(regions(causal(200), 4)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
-    // b = 5: firstLocal = 6, m = 1 + 4·⌊5/4⌋ = 5: middle 1–4, band 5–9, diagonal 10–11.
+    // b = 4: lastDiag 9, m = 1 + 4·⌊5/4⌋ = 5: middle 1–4, band 5–9 (the diagonal included).
+    expect(regions(causal(200), 4)).toEqual([1, 2, 2, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0]);
     expect(regions(causal(200), 5)).toEqual([1, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0]);
-    // The last, partial query block: one diagonal tile (12), band 5–11.
-    expect(regions(causal(200), 6)).toEqual([1, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1]);
+    // The last, partial query block: lastDiag 12, m = 1 + 4·⌊8/4⌋ = 9: band 9–12.
+    expect(regions(causal(200), 6)).toEqual([1, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1]);
   });
 
   it('for T = 1000 (not a multiple of 16 or 32) and T = 100', () => {
@@ -33,10 +33,10 @@ describe('SALE reference region', () => {
 
   it('on a ViT the sink is CLS\'s block (the last row) and the band reaches forward', () => {
     const vit: SaleShape = { tokens: 300, bidirectionalPrefix: 300, firstTokenRow: 299 };
-    // b = 4: diagonal 8–9, band back [5, 8) (m = 1 + 4·⌊3/4⌋ = 1 → [1, 8)), forward 10–13, sink 18.
-    expect(regions(vit, 4)).toEqual([2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1]);
-    // b = 8: m = 1 + 4·⌊11/4⌋ = 9, so blocks 0–8 are middle; band 9–15, diagonal 16–17, forward 18 (also the sink).
-    expect(regions(vit, 8)).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    // b = 4: lastDiag 9, band back 5–9 (m = 1 + 4·⌊5/4⌋ = 5), forward 10–13, sink 18; block 0 is a candidate.
+    expect(regions(vit, 4)).toEqual([2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1]);
+    // b = 8: lastDiag 17, m = 1 + 4·⌊13/4⌋ = 13, so blocks 0–12 are middle; band 13–17, forward 18 (also the sink).
+    expect(regions(vit, 8)).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1]);
   });
 
   it('on a VLM every image block is reference for every query', () => {

@@ -46,8 +46,8 @@ export function saleRegion(shape: SaleShape, queryBlock: number, k: number): 0 |
   const firstDiag = 2 * queryBlock;
   const lastDiag = Math.min(firstDiag + 1, keyBlocks - 1);
   if (k >= firstDiag && k <= lastDiag) return 1;
-  // firstLocal = 2b − 4; the middle [1, m) is a whole number of segments.
-  const middleEnd = 1 + SEGMENT * Math.floor(Math.max(0, firstDiag - SEGMENT - 1) / SEGMENT);
+  // The band counts back from lastDiag: the middle [1, m) is whole segments, at least 4 blocks left for the band.
+  const middleEnd = 1 + SEGMENT * Math.max(0, Math.floor((lastDiag - SEGMENT) / SEGMENT));
   if (k >= Math.max(1, middleEnd) && k < firstDiag) return 1;
   if (rowStart < prefix && k > lastDiag && k <= lastDiag + SEGMENT) return 1;
   return 2;
@@ -107,15 +107,18 @@ function quantise(qkv: Float32Array, tokens: number, heads: number, d: number): 
         kMax = Math.max(kMax, Math.abs(kc[ch]!));
         c = f(c + f(means[m + ch]! * kc[ch]!));
       }
-      const qs = f(qMax / 7);
-      const ks = f(kMax / 7);
+      // The authors' order: r = 7 / max|x|, x̂ = round(x · r), s = 1 / r.
+      const qr = f(7 / qMax);
+      const kr = f(7 / kMax);
+      const qs = qMax === 0 ? 0 : f(1 / qr);
+      const ks = kMax === 0 ? 0 : f(1 / kr);
       const slot = t * heads + h;
       out.qScale[slot] = qs;
       out.kScale[slot] = ks;
       out.c[slot] = c;
       for (let ch = 0; ch < d; ch++) {
-        out.q[slot * d + ch] = qs === 0 ? 0 : Math.min(7, Math.max(-7, roundHalfEven(f(qc[ch]! / qs))));
-        out.k[slot * d + ch] = ks === 0 ? 0 : Math.min(7, Math.max(-7, roundHalfEven(f(kc[ch]! / ks))));
+        out.q[slot * d + ch] = qs === 0 ? 0 : Math.min(7, Math.max(-7, roundHalfEven(f(qc[ch]! * qr))));
+        out.k[slot * d + ch] = ks === 0 ? 0 : Math.min(7, Math.max(-7, roundHalfEven(f(kc[ch]! * kr))));
       }
     }
   }
@@ -189,7 +192,7 @@ export function saleSelect(
       for (let s = 0; s < middle.length; s += SEGMENT) {
         const segment = middle.slice(s, s + SEGMENT);
         for (const k of segment) {
-          if (dense || rows.some((i, r) => keysOf(k).some((j) => visible(i, j) && estimated(i, j) >= t[r]!))) kept.add(k);
+          if (dense || rows.some((i, r) => keysOf(k).some((j) => visible(i, j) && estimated(i, j) > t[r]!))) kept.add(k);
         }
         if (settings.mode === 'one-pass' && segment.length === SEGMENT && !dense) {
           rows.forEach((i, r) => {
@@ -217,8 +220,9 @@ export function saleSelect(
 }
 
 /** The reference region of every tile within its planned list: what SALE computes whatever the estimate says. */
-export function saleForced(shape: SaleShape, allowed: KeyBlockLists): KeyBlockLists {
-  return allowed.map((lists) => lists.map((keys, tile) => keys.filter((k) => saleRegion(shape, Math.floor(tile / 2), k) === 1)));
+export function saleForced(shape: SaleShape, allowed: KeyBlockLists, tau: readonly number[]): KeyBlockLists {
+  // A dense head (τ < 1e-5) computes every block: all of them count as reference region.
+  return allowed.map((lists, h) => (f(tau[h]!) < DENSE_TAU ? lists : lists.map((keys, tile) => keys.filter((k) => saleRegion(shape, Math.floor(tile / 2), k) === 1))));
 }
 
 /** The estimator's float and int4 work by formula (ALGORITHM.md; one-pass's updates over kept blocks are not counted: they depend on the choice). */
@@ -306,7 +310,7 @@ function estimateKeyBlocks(context: EstimatorContext, params: ParamValues): Bloc
     data: { thresholds: Float32Array.from([1 / Math.sqrt(d), Math.sqrt(d), ...tau]) },
     keyMask: 'none',
     cost: saleCost(shape, heads, d, tau),
-    forced: saleForced(shape, context.planned),
+    forced: saleForced(shape, context.planned, tau),
     reference: (qkv, allowed) => saleSelect(qkv, shape, heads, d, allowed, { tau, mode }),
   };
 }

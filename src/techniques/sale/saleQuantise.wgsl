@@ -7,11 +7,12 @@
 @group(0) @binding(2) var<storage, read_write> packed: array<u32>;
 @group(0) @binding(3) var<storage, read_write> scales: array<f32>;
 
-fn quantise(x: f32, s: f32) -> u32 {
-  if (s == 0.0) {
+// x̂ = clamp(round_half_even(x · r), −7, 7) with r = 7 / max|x| (the authors' order); a zero row gives zeros.
+fn quantise(x: f32, r: f32, x_max: f32) -> u32 {
+  if (x_max == 0.0) {
     return 0u;
   }
-  let v = i32(clamp(round(x / s), -7.0, 7.0));
+  let v = i32(clamp(round(x * r), -7.0, 7.0));
   return bitcast<u32>(v) & 0xffu;
 }
 
@@ -35,8 +36,16 @@ fn main(@builtin(workgroup_id) group: vec3<u32>) {
     k_max = max(k_max, abs(k));
     c_j = c_j + scales[means + ch] * k;
   }
-  let q_scale = q_max / 7.0;
-  let k_scale = k_max / 7.0;
+  let q_r = 7.0 / q_max;
+  let k_r = 7.0 / k_max;
+  var q_scale = 0.0;
+  var k_scale = 0.0;
+  if (q_max != 0.0) {
+    q_scale = 1.0 / q_r;
+  }
+  if (k_max != 0.0) {
+    k_scale = 1.0 / k_r;
+  }
   let slot = t * shape.heads + head;
   scales[slot] = q_scale;
   scales[rows + slot] = k_scale;
@@ -47,8 +56,8 @@ fn main(@builtin(workgroup_id) group: vec3<u32>) {
     for (var lane = 0u; lane < 4u; lane++) {
       let ch = 4u * w + lane;
       if (ch < d) {
-        q_word |= quantise(qkv[base + ch] - scales[means + ch], q_scale) << (8u * lane);
-        k_word |= quantise(qkv[base + channels + ch] - scales[means + d + ch], k_scale) << (8u * lane);
+        q_word |= quantise(qkv[base + ch] - scales[means + ch], q_r, q_max) << (8u * lane);
+        k_word |= quantise(qkv[base + channels + ch] - scales[means + d + ch], k_r, k_max) << (8u * lane);
       }
     }
     packed[slot * words + w] = q_word;

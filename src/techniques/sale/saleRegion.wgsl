@@ -20,9 +20,10 @@ fn sale_region(shape: EstimateShape, query_block: u32, k: u32) -> u32 {
   if (k >= first_diag && k <= last_diag) {
     return 1u;
   }
+  // The band counts back from last_diag: the middle [1, m) is whole segments, at least 4 blocks left for the band.
   var middle_end = 1u;
-  if (first_diag > 5u) {
-    middle_end = 1u + 4u * ((first_diag - 5u) / 4u);
+  if (last_diag >= 4u) {
+    middle_end = 1u + 4u * ((last_diag - 4u) / 4u);
   }
   if (k >= max(1u, middle_end) && k < first_diag) {
     return 1u;

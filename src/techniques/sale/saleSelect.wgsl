@@ -116,7 +116,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_id) l
           best = max(best, estimated_logit(head, i, j));
         }
       }
-      if (best >= t) {
+      if (best > t) {
         atomicOr(&kept[k / 32u], 1u << (k % 32u));
       }
     }
