@@ -7,70 +7,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { countFlops } from '../../flops/countFlops';
 import { expectMatchesCpuForward } from '../../engine/cpuParity.testutil';
 import { GpuContext } from '../../engine/gpuContext';
-import { runKernels } from '../../engine/kernelHarness';
 import { nodeDevice } from '../../engine/nodeDevice';
-import { blockCount, denseKeyBlocks, type GpuFeatures, type KeyBlockLists } from '../../engine/plan';
-import { packKeyBlocks, TransformerEngine } from '../../engine/transformerEngine';
+import { blockCount, denseKeyBlocks } from '../../engine/plan';
+import { TransformerEngine } from '../../engine/transformerEngine';
 import { vitEvalItems, vqaEvalItems } from '../../eval/imageHarness';
 import { readBundledModel } from '../../models/bundledModel.testutil';
-import { parseModelConfig } from '../../models/config';
 import { pixelValues } from '../../models/image';
 import { createTokenizer } from '../../models/tokenizer';
 import { buildPlan } from '../buildPlan';
 import { randomQkv } from './randomQkv.testutil';
-import { sale, saleSelect, type SaleMode, type SaleShape } from './sale';
+import { emulatedDot, gpuSelect } from './saleGpu.testutil';
+import { saleSelect, type SaleShape } from './sale';
 
 let context: GpuContext;
 beforeAll(async () => {
   context = new GpuContext(await nodeDevice());
 });
 
-const emulated: GpuFeatures = { wgslLanguageFeatures: new Set() };
-
-/** The estimator's passes run directly on `qkv`, with `features` deciding the dot variant (the adapter's when null). */
-export async function gpuSelect(
-  qkv: Float32Array, shape: SaleShape, heads: number, headDim: number, allowed: KeyBlockLists, tau: number, mode: SaleMode, features: GpuFeatures | null,
-): Promise<KeyBlockLists> {
-  const config = parseModelConfig({ n_layer: 1, n_head: heads, n_embd: heads * headDim, n_positions: 2048, vocab_size: 2, layer_norm_epsilon: 1e-5 });
-  const estimator = sale.estimateKeyBlocks!(
-    { config, layer: 0, tokens: shape.tokens, blockSize: 16, bidirectionalPrefix: shape.bidirectionalPrefix, planned: allowed },
-    { tau, mode, denseBelow: 0 },
-  )!;
-  const packed = packKeyBlocks(allowed, shape.tokens, shape.bidirectionalPrefix);
-  const slots = heads * packed.maxKeyBlocks;
-  const out = await runKernels(context, (k, frame) => {
-    const counts = frame.storageWith(new Uint32Array(slots), 'counts');
-    const indices = frame.storageWith(new Uint32Array(slots * packed.maxKeyBlocks), 'indices');
-    const buffers = new Map<string, GPUBuffer>();
-    const bind = (binding: (typeof estimator.passes)[number]['bindings'][number]): GPUBuffer => {
-      const key = JSON.stringify(binding);
-      if (!buffers.has(key)) {
-        if (typeof binding === 'object') {
-          buffers.set(key, 'data' in binding ? frame.storageWith(estimator.data[binding.data]!, binding.data) : frame.storage(estimator.scratch[binding.scratch]!.bytes, binding.scratch));
-        } else {
-          const fixed: Record<string, GPUBuffer> = {
-            qkv: frame.storageWith(qkv, 'qkv'), allowedCounts: frame.storageWith(packed.counts, 'allowed counts'), allowedIndices: frame.storageWith(packed.indices, 'allowed indices'),
-            counts, indices,
-            shape: k.estimateShape({ tokens: shape.tokens, heads, headDim, maxKeyBlocks: packed.maxKeyBlocks, bidirectionalPrefix: shape.bidirectionalPrefix, firstTokenRow: shape.firstTokenRow, layer: 0 }),
-          };
-          buffers.set(key, fixed[binding]!);
-        }
-      }
-      return buffers.get(key)!;
-    };
-    k.estimate({
-      technique: 'sale', macs: 0,
-      passes: estimator.passes.map((pass) => ({ ...pass, source: features ? () => pass.source(features) : pass.source, buffers: pass.bindings.map(bind) })),
-    });
-    return { counts: { buffer: counts, length: slots }, indices: { buffer: indices, length: slots * packed.maxKeyBlocks } };
-  });
-  const counts = new Uint32Array(out['counts']!.buffer);
-  const indices = new Uint32Array(out['indices']!.buffer);
-  return allowed.map((lists, h) => lists.map((_, q) => {
-    const slot = h * packed.maxKeyBlocks + q;
-    return Array.from(indices.subarray(slot * packed.maxKeyBlocks, slot * packed.maxKeyBlocks + counts[slot]!));
-  }));
-}
 
 /** Random qkv whose channel 0 of each head adds a logit growing with the key's position: far keys matter less. */
 function recencyQkv(qkv: Float32Array, tokens: number, heads: number, d: number): Float32Array {
@@ -99,8 +52,8 @@ describe('SALE WGSL estimator equals its CPU twin on random qkv', () => {
     // The estimate really chose: some middle blocks kept, some dropped.
     const listed = twin.flat(2).length;
     expect(listed).toBeLessThan(allowed.flat(2).length);
-    expect(await gpuSelect(qkv, shape, heads, d, allowed, tau, mode, emulated)).toEqual(twin);
-    expect(await gpuSelect(qkv, shape, heads, d, allowed, tau, mode, null)).toEqual(twin);
+    expect(await gpuSelect(context, qkv, shape, heads, d, allowed, tau, mode, emulatedDot)).toEqual(twin);
+    expect(await gpuSelect(context, qkv, shape, heads, d, allowed, tau, mode, null)).toEqual(twin);
     expect(blockCount(tokens)).toBe(allowed[0]!.length);
   });
 });
