@@ -89,6 +89,7 @@ describe('SALE through the engine', () => {
     const engine = new TransformerEngine(context, config, weights);
     try {
       const plan = buildPlan(config, tokens, [{ id: 'sale', params: { tau: 0.004, mode: 'two-pass', denseBelow: 0 } }], { logitsRows: 'all' });
+      expect(plan.layers.every((layer) => layer.estimator?.technique === 'sale')).toBe(true);
       const pixels = pixelValues(item.image, config.image!);
       const result = await engine.forward(plan, item.ids, { pixels });
       expectMatchesCpuForward(result, plan, { config, weights, ids: item.ids, pixels });
