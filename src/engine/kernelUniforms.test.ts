@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   attentionParams,
   embedParams,
+  estimateShape,
   gatherParams,
   layerNormParams,
   lmHeadParams,
@@ -16,7 +17,7 @@ import { uniformLayout, type UniformLayout } from './uniforms';
 import { layoutMismatches, stripWgslComments, uniformStructNames, wgslStructMembers } from './wgslStructs.testutil';
 
 const boundLayouts: readonly UniformLayout[] = [
-  attentionParams, embedParams, gatherParams, layerNormParams, lmHeadParams, matmulParams, patchEmbedParams, scanParams, scoreShape, selectParams,
+  attentionParams, embedParams, estimateShape, gatherParams, layerNormParams, lmHeadParams, matmulParams, patchEmbedParams, scanParams, scoreShape, selectParams,
 ];
 const layoutOf = new Map(boundLayouts.map((layout) => [layout.structName, layout]));
 
