@@ -27,11 +27,11 @@ fn main() {
   }
   if (tokens > INSTRUCTION) {
     let forced = tokens - INSTRUCTION;
-    let target = (tokens / 32u) * CHUNKS;
+    let wanted = (tokens / 32u) * CHUNKS;
     suppress(forced);
     var count = 1u;
     loop {
-      if (count >= target) {
+      if (count >= wanted) {
         break;
       }
       var best = tokens;
