@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { denseKeyBlocks, keyMaskBit } from '../../engine/plan';
 import { boundaryScores, DHSA_INSTRUCTION, dhsaReference, selectBoundaries, selectKeys, type DhsaParams, type DhsaShape } from './dhsa';
-
-/** The shared random generator of src/techniques/__fixtures__/README.md. */
-function lowbias32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d) >>> 0;
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b) >>> 0;
-  x ^= x >>> 16;
-  return x >>> 0;
-}
-export function randomQkv(seed: number, tokens: number, heads: number, headDim: number, qScale = 1): Float32Array {
-  const channels = heads * headDim;
-  const out = new Float32Array(tokens * 3 * channels);
-  for (let n = 0; n < out.length; n++) {
-    const h = lowbias32((n + Math.imul(seed, 0x9e3779b9)) >>> 0);
-    const c = n % (3 * channels);
-    out[n] = ((h >>> 8) / 2 ** 24 * 2 - 1) * (c < channels ? qScale : 1);
-  }
-  return out;
-}
+import { randomQkv } from './randomQkv.testutil';
 
 const params: DhsaParams = { budget: 64, localTokens: 16, globalTokens: 8, chunkMultiplier: 4 };
 const shapeOf = (tokens: number, heads = 2, headDim = 8): DhsaShape => ({ tokens, heads, headDim, bidirectionalPrefix: 0, firstTokenRow: 0 });
