@@ -271,6 +271,18 @@ export function dhsaCost(config: TransformerConfig, tokens: number, layer: numbe
   return boundaries + tokens * channels + chunks * headDim + Math.max(0, tokens - DHSA_INSTRUCTION) * channels + headDim * blocks * chunks;
 }
 
+/**
+ * DHSA's estimator for one layer (ALGORITHM.md): layer 0's adds step A (boundary scores, then NMS into the
+ * 'forward'-scoped `boundaries`, and into the twin's `state`); every layer then scores chunks and selects, one key set
+ * per 32-row query block shared by all heads (key mask 'shared'); lists = the planned tiles holding a selected key.
+ * Order and rounding: every sum runs in index order in float32 on both sides; the positive factors that cannot change a
+ * ranking (1/H of the head averages, the query block's 1/B_q·√rows) are left out, and 1/√|c| comes from an uploaded
+ * table, so the GPU and the twin need no division or square root outside step A's cosine.
+ * Rows and tokens: query blocks, the instruction tail, recent keys and "the lowest picks" count in the engine's rows;
+ * only the global tokens count in the model's order (a ViT's CLS, kept as the last row, is its token 0).
+ * Selection is made as if the plan were dense, then intersected with it (a sliding window still holds).
+ * Null (the layer runs as planned) past 1024 tokens or a head dimension of 256, the select kernel's workgroup arrays.
+ */
 export function dhsaEstimator(context: EstimatorContext, params: ParamValues): BlockEstimator | null {
   const { config, tokens, layer, bidirectionalPrefix } = context;
   const p = dhsaParams(params);
