@@ -182,7 +182,7 @@ describe('playground store', () => {
     const { techniques } = store.getState();
     expect(techniques['attention-dropout']).toEqual({ enabled: true, params: { rate: 0.15, seed: 43, samples: 32 } });
     expect(techniques['fastv']).toEqual({ enabled: false, params: { layer: 1, ratio: 0.5, queries: 'all' } });
-    expect(Object.keys(techniques)).toEqual(['sliding-window', 'fastv', 'attention-dropout']);
+    expect(Object.keys(techniques)).toEqual(['sliding-window', 'sale', 'dhsa', 'fastv', 'attention-dropout']);
     expect(activeTechniques(store.getState())).toEqual([{ id: 'attention-dropout', params: { rate: 0.15, seed: 43, samples: 32 } }]);
     store.getState().resetTechniqueParams('attention-dropout');
     expect(store.getState().techniques['attention-dropout']).toEqual({ enabled: true, params: { rate: 0.1, seed: 1234, samples: 8 } });
