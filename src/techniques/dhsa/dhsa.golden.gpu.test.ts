@@ -11,21 +11,13 @@ import { ATTENTION_BLOCK, denseKeyBlocks, wordsPerRow, type EstimatorBinding } f
 import { packKeyBlocks } from '../../engine/transformerEngine';
 import { parseModelConfig } from '../../models/config';
 import { dhsaEstimator, dhsaReference } from './dhsa';
-import { randomQkv } from './randomQkv.testutil';
+import { randomQkv, recallLmQkv } from '../goldenInputs.testutil';
 
 const dir = 'src/techniques/dhsa/__fixtures__';
 let context: GpuContext;
 beforeAll(async () => {
   context = new GpuContext(await nodeDevice());
 });
-
-function recallLmQkv(): { layers: Float32Array[]; tokens: number; heads: number; headDim: number } {
-  const meta = JSON.parse(readFileSync('src/techniques/__fixtures__/recall-lm-needle-qkv.json', 'utf8')) as { tokens: number; layers: number; heads: number; headDim: number };
-  const bytes = readFileSync('src/techniques/__fixtures__/recall-lm-needle-qkv.bin');
-  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const size = meta.tokens * 3 * meta.heads * meta.headDim;
-  return { ...meta, layers: Array.from({ length: meta.layers }, (_, l) => all.slice(l * size, (l + 1) * size)) };
-}
 
 describe.each(readdirSync(dir).filter((f) => f.endsWith('.json')))('DHSA WGSL estimator on %s', (file) => {
   it('writes the fixture\'s boundaries and key sets', async () => {

@@ -10,7 +10,7 @@ import { relativeError } from '../../engine/kernelHarness';
 import { denseKeyBlocks, tokenMask } from '../../engine/plan';
 import { parseModelConfig } from '../../models/config';
 import { boundaryScores, selectBoundaries, selectionFromBlocks, selectKeys } from './dhsa';
-import { randomQkv } from './randomQkv.testutil';
+import { randomQkv, recallLmQkv } from '../goldenInputs.testutil';
 
 const dir = 'src/techniques/dhsa/__fixtures__';
 
@@ -21,14 +21,6 @@ interface Fixture {
   keys: number[][];
   outputRows: number[];
   output: string;
-}
-
-function recallLmQkv(): { layers: Float32Array[]; tokens: number; heads: number; headDim: number } {
-  const meta = JSON.parse(readFileSync('src/techniques/__fixtures__/recall-lm-needle-qkv.json', 'utf8')) as { tokens: number; layers: number; heads: number; headDim: number };
-  const bytes = readFileSync('src/techniques/__fixtures__/recall-lm-needle-qkv.bin');
-  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const size = meta.tokens * 3 * meta.heads * meta.headDim;
-  return { ...meta, layers: Array.from({ length: meta.layers }, (_, l) => all.slice(l * size, (l + 1) * size)) };
 }
 
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { denseKeyBlocks, keyMaskBit } from '../../engine/plan';
 import { boundaryScores, DHSA_INSTRUCTION, dhsaReference, selectBoundaries, selectKeys, type DhsaParams, type DhsaShape } from './dhsa';
-import { randomQkv } from './randomQkv.testutil';
+import { randomQkv } from '../goldenInputs.testutil';
 
 const params: DhsaParams = { budget: 64, localTokens: 16, globalTokens: 8, chunkMultiplier: 4 };
 const shapeOf = (tokens: number, heads = 2, headDim = 8): DhsaShape => ({ tokens, heads, headDim, bidirectionalPrefix: 0, firstTokenRow: 0 });

@@ -3,14 +3,13 @@
  * twin and the WGSL estimator (both dot variants) choose exactly the fixture's key blocks, and exact attention over
  * that choice gives the fixture's output rows within 1e-4 relative.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attention } from '../../engine/cpu/kernels';
 import { GpuContext } from '../../engine/gpuContext';
 import { relativeError } from '../../engine/kernelHarness';
 import { nodeDevice } from '../../engine/nodeDevice';
 import { denseKeyBlocks } from '../../engine/plan';
-import { randomQkv } from './randomQkv.testutil';
+import { randomQkv, recallLmQkv } from '../goldenInputs.testutil';
 import { saleForced, saleSelect, type SaleMode, type SaleShape } from './sale';
 import { emulatedDot, gpuSelect } from './saleGpu.testutil';
 
@@ -31,11 +30,8 @@ function inputOf(fixture: Fixture): { qkv: Float32Array; tokens: number; heads: 
   if (input.kind === 'random') {
     return { qkv: randomQkv(input.seed, input.tokens, input.heads, input.headDim, input.qScale), tokens: input.tokens, heads: input.heads, headDim: input.headDim };
   }
-  const meta = JSON.parse(readFileSync('src/techniques/__fixtures__/recall-lm-needle-qkv.json', 'utf8')) as { tokens: number; heads: number; headDim: number };
-  const bytes = readFileSync('src/techniques/__fixtures__/recall-lm-needle-qkv.bin');
-  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const size = meta.tokens * 3 * meta.heads * meta.headDim;
-  return { qkv: all.slice(input.layer * size, (input.layer + 1) * size), ...meta };
+  const { layers, ...meta } = recallLmQkv();
+  return { qkv: layers[input.layer]!, ...meta };
 }
 
 function base64Floats(text: string): Float32Array {

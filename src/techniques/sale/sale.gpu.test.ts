@@ -15,7 +15,7 @@ import { readBundledModel } from '../../models/bundledModel.testutil';
 import { pixelValues } from '../../models/image';
 import { createTokenizer } from '../../models/tokenizer';
 import { buildPlan } from '../buildPlan';
-import { randomQkv } from './randomQkv.testutil';
+import { randomQkv } from '../goldenInputs.testutil';
 import { emulatedDot, gpuSelect } from './saleGpu.testutil';
 import { saleSelect, type SaleShape } from './sale';
 

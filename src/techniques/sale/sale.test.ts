@@ -3,7 +3,7 @@ import { blockCount, denseKeyBlocks } from '../../engine/plan';
 import { parseModelConfig } from '../../models/config';
 import { buildPlan } from '../buildPlan';
 import { defaultParams } from '../types';
-import { randomQkv } from './randomQkv.testutil';
+import { randomQkv } from '../goldenInputs.testutil';
 import { sale, saleRegion, saleSelect, type SaleShape } from './sale';
 
 const causal = (tokens: number): SaleShape => ({ tokens, bidirectionalPrefix: 0, firstTokenRow: 0 });
