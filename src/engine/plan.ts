@@ -141,6 +141,11 @@ export function wordsPerRow(tokens: number): number {
   return Math.ceil(tokens / 32);
 }
 
+/** Words of the KeyTokenMask an estimator writes for a layer of `tokens` rows (0 for none). */
+export function keyMaskWords(keyMask: BlockEstimator['keyMask'], heads: number, tokens: number): number {
+  return keyMask === 'none' ? 0 : (keyMask === 'per-head' ? heads : 1) * tokens * wordsPerRow(tokens);
+}
+
 /** Key-block lists (and a key mask) chosen for one layer, by a GPU estimator or its CPU twin. */
 export interface KeySelection {
   keyBlocks: KeyBlockLists;

@@ -6,7 +6,7 @@ import { elementDropout } from './dropoutSites';
 import { KernelRecorder } from './kernels';
 import { attendedKeyBlocks, layerSteps, tokensAfterLayer, type GpuLayerRun, type LayerKeyBuffers } from './layerSteps';
 import {
-  ATTENTION_BLOCK, blockCount, lastVisibleBlock, tokenMask, wordsPerRow, type ExecutionPlan, type KeyBlockLists, type KeySelection, type LayerPlan,
+  ATTENTION_BLOCK, blockCount, lastVisibleBlock, keyMaskWords, tokenMask, type ExecutionPlan, type KeyBlockLists, type KeySelection, type LayerPlan,
 } from './plan';
 import type { AttentionCapture, ForwardResult, TimingMethod } from './result';
 
@@ -211,12 +211,12 @@ export class TransformerEngine {
         };
         const { estimator } = layer;
         if (!estimator) return { ...planned, planned, maxKeyBlocks: packed.maxKeyBlocks, keyMask: undefined, executedPairs: packedPairs(packed, layer.tokens) };
-        const keyMaskWords = estimator.keyMask === 'none' ? 0 : (estimator.keyMask === 'per-head' ? heads : 1) * layer.tokens * wordsPerRow(layer.tokens);
+        const maskWords = keyMaskWords(estimator.keyMask, heads, layer.tokens);
         return {
           planned,
           counts: frame.storage(packed.counts.byteLength, `${estimator.technique} counts ${layer.index}`),
           indices: frame.storage(packed.indices.byteLength, `${estimator.technique} indices ${layer.index}`),
-          keyMask: keyMaskWords ? frame.storage(keyMaskWords * 4, `${estimator.technique} key mask ${layer.index}`) : undefined,
+          keyMask: maskWords ? frame.storage(maskWords * 4, `${estimator.technique} key mask ${layer.index}`) : undefined,
           maxKeyBlocks: packed.maxKeyBlocks,
           executedPairs: null,
         };
@@ -326,7 +326,7 @@ export class TransformerEngine {
           return { read, words };
         };
         const listSlots = heads * blockCount(layer.tokens);
-        const maskWords = (layer.estimator!.keyMask === 'per-head' ? heads : 1) * layer.tokens * wordsPerRow(layer.tokens);
+        const maskWords = keyMaskWords(layer.estimator!.keyMask, heads, layer.tokens);
         return [{
           layer,
           counts: copy(keys.counts, listSlots, `counts read ${layer.index}`),
